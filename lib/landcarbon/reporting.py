@@ -1,0 +1,112 @@
+"""Key indicators of an analysis: ``results/<analysis>/summary.json`` and myst-nb glue.
+
+Schema (read by the report's landing page, by later notebooks and by the tests)::
+
+    {"analysis": "budget_closure",
+     "data_source": "real:<sha256>" | "demo:<generator>@<seed>" | "literature:<dataset id>" | "...; ...",
+     "indicators": {NAME: {"value": x, "sigma": s | null, "units": "PgC yr-1", "description": "..."}},
+     "parameters": {...}}                      # optional: the notebook's parameters
+
+Every notebook ends with :func:`write_summary`; the report never types a number by hand.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from .atomic import write_json_atomic
+from .errors import DataError, located
+from .paths import results_dir
+
+__all__ = ["Indicator", "write_summary", "read_summary", "glue_indicators", "format_value", "SUMMARY_NAME"]
+
+SUMMARY_NAME = "summary.json"
+
+
+@dataclass
+class Indicator:
+    """One headline number with its 1-sigma uncertainty (``None`` when not quantified)."""
+
+    value: float
+    units: str
+    description: str
+    sigma: float | None = None
+
+    def __post_init__(self):
+        self.value = float(self.value)
+        if not math.isfinite(self.value):
+            raise DataError(located(f"indicator value is not finite ({self.value})", where=self.description,
+                                    fix="check the computation; the report must never show nan"))
+        if self.sigma is not None:
+            self.sigma = float(self.sigma)
+            if not math.isfinite(self.sigma) or self.sigma < 0:
+                raise DataError(located(f"indicator sigma must be finite and >= 0, got {self.sigma}",
+                                        where=self.description))
+
+
+def _as_indicator(name: str, obj: Any) -> Indicator:
+    if isinstance(obj, Indicator):
+        return obj
+    if isinstance(obj, Mapping):
+        return Indicator(value=obj["value"], units=obj["units"], description=obj.get("description", name),
+                         sigma=obj.get("sigma"))
+    raise DataError(located(f"indicator {name!r} must be an Indicator or a mapping", where="write_summary"))
+
+
+def write_summary(analysis: str, data_source: str, indicators: Mapping[str, Any], *,
+                  out_dir: Path | str | None = None, parameters: Mapping[str, Any] | None = None,
+                  extra: Mapping[str, Any] | None = None) -> Path:
+    """Write ``summary.json`` atomically into ``out_dir`` (default ``results/<analysis>/``)."""
+    inds = {k: asdict(_as_indicator(k, v)) for k, v in indicators.items()}
+    doc: dict[str, Any] = {"analysis": analysis, "data_source": data_source, "indicators": inds}
+    if parameters:
+        doc["parameters"] = {k: v for k, v in parameters.items()}
+    if extra:
+        doc.update(extra)
+    target = Path(out_dir) if out_dir else results_dir(analysis, create=True)
+    return write_json_atomic(target / SUMMARY_NAME, doc)
+
+
+def read_summary(analysis_or_path: str | Path) -> dict:
+    """Read a ``summary.json`` given an analysis name or a path (file or folder)."""
+    p = Path(analysis_or_path)
+    if not p.exists():
+        p = results_dir(str(analysis_or_path))
+    if p.is_dir():
+        p = p / SUMMARY_NAME
+    if not p.is_file():
+        raise DataError(located(f"no summary found for {analysis_or_path!r}", where=str(p),
+                                fix="run the analysis first: landcarbon run --only " + str(analysis_or_path)))
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(located(f"summary is not valid JSON ({exc.msg})", where=f"{p}, line {exc.lineno}",
+                                fix="rerun the analysis")) from exc
+    for key in ("analysis", "data_source", "indicators"):
+        if key not in doc:
+            raise DataError(located(f"summary lacks the key {key!r}", where=str(p), fix="rerun the analysis"))
+    return doc
+
+
+def format_value(value: float, sigma: float | None = None, digits: int | None = None) -> str:
+    """``0.45 ± 0.25`` with a sensible number of decimals (2 significant digits of sigma)."""
+    if digits is None:
+        ref = abs(sigma) if sigma else abs(value)
+        digits = 2 if ref == 0 else max(0, min(6, 1 - int(math.floor(math.log10(ref)))))
+    s = f"{value:.{digits}f}"
+    if sigma is not None:
+        s += f" ± {sigma:.{digits}f}"
+    return s
+
+
+def glue_indicators(indicators: Mapping[str, Any], prefix: str = "") -> None:
+    """``myst_nb.glue`` each indicator as ``<prefix><name>`` (formatted text with ±) and ``..._value``."""
+    from myst_nb import glue
+
+    for name, obj in indicators.items():
+        ind = _as_indicator(name, obj)
+        glue(f"{prefix}{name}", format_value(ind.value, ind.sigma) + f" {ind.units}", display=False)
+        glue(f"{prefix}{name}_value", ind.value, display=False)

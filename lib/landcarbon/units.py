@@ -1,0 +1,241 @@
+"""Unit conversions of landcarbon — the only place where carbon-flux units are converted.
+
+Conventions (see DESIGN.md):
+
+* half-hourly fluxes: µmol CO2 m-2 s-1;
+* daily fluxes: gC m-2 d-1;
+* annual / regional totals: PgC yr-1 or TgC yr-1;
+* atmospheric CO2: ppm (dry-air mole fraction, µmol mol-1); 1 ppm ≈ 2.124 PgC
+  (Global Carbon Budget convention, Ballantyne et al. 2012, doi:10.1038/nature11299).
+
+Sign convention for fluxes: NEE > 0 is a release to the atmosphere; NEE = RECO − GPP;
+NEP = −NEE; a land sink is a positive uptake in PgC yr-1.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import UnitsError, located
+
+__all__ = [
+    "MOLAR_MASS_C",
+    "PGC_PER_PPM",
+    "SECONDS_PER_DAY",
+    "DAYS_PER_YEAR",
+    "SECONDS_PER_YEAR",
+    "EARTH_RADIUS_M",
+    "G_PER_PG",
+    "G_PER_TG",
+    "umol_m2_s_to_gC_m2_per_step",
+    "umol_m2_s_to_gC_m2_d",
+    "gC_m2_d_to_umol_m2_s",
+    "gC_m2_yr_to_PgC_yr",
+    "PgC_to_ppm",
+    "ppm_to_PgC",
+    "TgC_to_PgC",
+    "PgC_to_TgC",
+    "celsius_to_kelvin",
+    "kelvin_to_celsius",
+    "hPa_to_kPa",
+    "grid_cell_area_m2",
+    "normalise_unit",
+    "convert",
+]
+
+#: Molar mass of carbon [g mol-1]; REddyProc uses 12.011 for annual sums.
+MOLAR_MASS_C = 12.011
+#: Mass of carbon per ppm of atmospheric CO2 [PgC ppm-1] (Ballantyne et al. 2012).
+PGC_PER_PPM = 2.124
+SECONDS_PER_DAY = 86400.0
+#: Days per (mean Julian) year, used for yr-1 conversions of mean rates.
+DAYS_PER_YEAR = 365.25
+SECONDS_PER_YEAR = SECONDS_PER_DAY * DAYS_PER_YEAR
+#: Mean Earth radius [m] (IUGG), used for grid-cell areas.
+EARTH_RADIUS_M = 6.371e6
+G_PER_PG = 1e15
+G_PER_TG = 1e12
+
+
+def umol_m2_s_to_gC_m2_per_step(flux, step_seconds: float = 1800.0):
+    """Carbon mass per time step [gC m-2] from a mean flux [µmol CO2 m-2 s-1].
+
+    ``flux * 1e-6 mol/µmol * 12.011 g/mol * step_seconds``; with a half-hour step this is the
+    REddyProc annual-sum convention (sum over half-hours of flux * 12.011e-6 * 1800).
+    """
+    return np.asarray(flux) * 1e-6 * MOLAR_MASS_C * step_seconds if not _is_xr(flux) else flux * (
+        1e-6 * MOLAR_MASS_C * step_seconds
+    )
+
+
+def umol_m2_s_to_gC_m2_d(flux):
+    """Daily carbon flux [gC m-2 d-1] from a mean flux [µmol CO2 m-2 s-1]."""
+    return flux * (1e-6 * MOLAR_MASS_C * SECONDS_PER_DAY)
+
+
+def gC_m2_d_to_umol_m2_s(flux):
+    """Mean flux [µmol CO2 m-2 s-1] from a daily flux [gC m-2 d-1]."""
+    return flux / (1e-6 * MOLAR_MASS_C * SECONDS_PER_DAY)
+
+
+def gC_m2_yr_to_PgC_yr(flux_gC_m2_yr, area_m2):
+    """Area-integrated total [PgC yr-1] of a flux density [gC m-2 yr-1] over ``area_m2`` [m2].
+
+    NaN cells (e.g. ocean) are ignored; ``area_m2`` broadcasts against the flux.
+    """
+    prod = np.asarray(flux_gC_m2_yr, dtype=float) * np.asarray(area_m2, dtype=float)
+    return float(np.nansum(prod) / G_PER_PG)
+
+
+def PgC_to_ppm(mass_pgc):
+    """Atmospheric CO2 change [ppm] equivalent to a carbon mass [PgC] (1 ppm = 2.124 PgC)."""
+    return mass_pgc / PGC_PER_PPM
+
+
+def ppm_to_PgC(ppm):
+    """Carbon mass [PgC] equivalent to an atmospheric CO2 change [ppm] (1 ppm = 2.124 PgC)."""
+    return ppm * PGC_PER_PPM
+
+
+def TgC_to_PgC(x):
+    """TgC → PgC (1 PgC = 1000 TgC)."""
+    return x / 1000.0
+
+
+def PgC_to_TgC(x):
+    """PgC → TgC (1 PgC = 1000 TgC)."""
+    return x * 1000.0
+
+
+def celsius_to_kelvin(t):
+    """Temperature °C → K."""
+    return t + 273.15
+
+
+def kelvin_to_celsius(t):
+    """Temperature K → °C."""
+    return t - 273.15
+
+
+def hPa_to_kPa(p):
+    """Pressure (or VPD) hPa → kPa."""
+    return p / 10.0
+
+
+def grid_cell_area_m2(lat, dlat: float, dlon: float):
+    """Area [m2] of regular lat-lon cells centred at ``lat`` [deg] with sizes ``dlat``, ``dlon`` [deg].
+
+    Exact spherical zone formula: A = R² · Δλ · (sin φ_n − sin φ_s), R = 6.371e6 m.
+    """
+    lat = np.asarray(lat, dtype=float)
+    phi_n = np.deg2rad(np.clip(lat + dlat / 2.0, -90, 90))
+    phi_s = np.deg2rad(np.clip(lat - dlat / 2.0, -90, 90))
+    return EARTH_RADIUS_M**2 * np.deg2rad(dlon) * (np.sin(phi_n) - np.sin(phi_s))
+
+
+# ---------------------------------------------------------------------------------------------
+# Unit strings: normalisation and generic conversion for loaders
+# ---------------------------------------------------------------------------------------------
+_ALIASES = {
+    # flux densities
+    "umolm-2s-1": "umol m-2 s-1",
+    "umol m-2 s-1": "umol m-2 s-1",
+    "µmol m-2 s-1": "umol m-2 s-1",
+    "µmolco2 m-2 s-1": "umol m-2 s-1",
+    "umolco2 m-2 s-1": "umol m-2 s-1",
+    "umol co2 m-2 s-1": "umol m-2 s-1",
+    "µmol co2 m-2 s-1": "umol m-2 s-1",
+    "umolm-2s-1co2": "umol m-2 s-1",
+    "gc m-2 d-1": "gC m-2 d-1",
+    "gcm-2d-1": "gC m-2 d-1",
+    "gc m-2 day-1": "gC m-2 d-1",
+    "gc m-2 yr-1": "gC m-2 yr-1",
+    # radiation / energy
+    "wm-2": "W m-2",
+    "w m-2": "W m-2",
+    "w/m2": "W m-2",
+    "j m-2": "J m-2",
+    # temperature
+    "degc": "degC",
+    "deg c": "degC",
+    "°c": "degC",
+    "c": "degC",
+    "celsius": "degC",
+    "k": "K",
+    "kelvin": "K",
+    # humidity / pressure
+    "%": "%",
+    "percent": "%",
+    "hpa": "hPa",
+    "kpa": "kPa",
+    "pa": "Pa",
+    # wind / friction velocity
+    "ms-1": "m s-1",
+    "m s-1": "m s-1",
+    "m/s": "m s-1",
+    # precipitation
+    "mm": "mm",
+    "mm/month": "mm month-1",
+    "mm month-1": "mm month-1",
+    "mm/day": "mm d-1",
+    "mm d-1": "mm d-1",
+    "m": "m",
+    "-": "1",
+    "1": "1",
+    "": "1",
+    "ppm": "ppm",
+    "umol mol-1": "ppm",
+    "pgc yr-1": "PgC yr-1",
+    "pgc/yr": "PgC yr-1",
+    "tgc yr-1": "TgC yr-1",
+}
+
+# (from, to) -> function
+_CONVERSIONS = {
+    ("K", "degC"): kelvin_to_celsius,
+    ("degC", "K"): celsius_to_kelvin,
+    ("hPa", "kPa"): hPa_to_kPa,
+    ("kPa", "hPa"): lambda p: p * 10.0,
+    ("Pa", "hPa"): lambda p: p / 100.0,
+    ("Pa", "kPa"): lambda p: p / 1000.0,
+    ("umol m-2 s-1", "gC m-2 d-1"): umol_m2_s_to_gC_m2_d,
+    ("gC m-2 d-1", "umol m-2 s-1"): gC_m2_d_to_umol_m2_s,
+    ("TgC yr-1", "PgC yr-1"): TgC_to_PgC,
+    ("PgC yr-1", "TgC yr-1"): PgC_to_TgC,
+    ("m", "mm"): lambda x: x * 1000.0,
+    ("J m-2", "W m-2"): lambda x: x / SECONDS_PER_DAY,  # daily accumulation -> daily mean
+}
+
+
+def normalise_unit(unit: str | None) -> str:
+    """Canonical spelling of a unit string (e.g. ``'umolm-2s-1'`` → ``'umol m-2 s-1'``).
+
+    Unknown strings are returned stripped but otherwise unchanged.
+    """
+    if unit is None:
+        return "1"
+    key = " ".join(str(unit).strip().lower().replace("^", "").split())
+    return _ALIASES.get(key, _ALIASES.get(key.replace(" ", ""), str(unit).strip()))
+
+
+def convert(values, from_unit: str, to_unit: str, *, where: str | None = None):
+    """Convert ``values`` from ``from_unit`` to ``to_unit``.
+
+    Raises :class:`~landcarbon.errors.UnitsError` (naming ``where``) when no conversion is known.
+    """
+    a, b = normalise_unit(from_unit), normalise_unit(to_unit)
+    if a == b:
+        return values
+    fn = _CONVERSIONS.get((a, b))
+    if fn is None:
+        raise UnitsError(
+            located(
+                f"cannot convert units {from_unit!r} to {to_unit!r}",
+                where=where,
+                fix=f"provide the variable in {to_unit!r} or add the conversion to landcarbon.units",
+            )
+        )
+    return fn(values)
+
+
+def _is_xr(obj) -> bool:
+    return type(obj).__module__.startswith("xarray")
