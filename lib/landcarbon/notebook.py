@@ -1,0 +1,67 @@
+"""Small helpers every analysis notebook uses (kept here so notebooks stay narrative).
+
+Typical first code cell after the ``parameters`` cell::
+
+    from landcarbon.notebook import prepare, show_source
+    out = prepare("budget_closure", results_dir)      # Path of results/<analysis>/ (created)
+    ...
+    show_source(ds.attrs["source"])                    # loud banner: REAL or DEMO data
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .data import describe_source
+from .paths import results_dir as default_results_dir
+
+__all__ = ["prepare", "show_source", "source_banner_markdown"]
+
+
+def prepare(analysis: str, results_dir: str | Path | None = None, *, seed_style: bool = True) -> Path:
+    """Create and return the output folder; set a deterministic, colour-blind-safe plotting style.
+
+    ``results_dir`` is injected by the pipeline (a staging folder during ``landcarbon run``); when a
+    user runs the notebook by hand it defaults to ``results/<analysis>/``.
+    """
+    out = Path(results_dir) if results_dir else default_results_dir(analysis)
+    out.mkdir(parents=True, exist_ok=True)
+    if seed_style:
+        import matplotlib
+
+        if not os.environ.get("MPLBACKEND"):
+            try:
+                import IPython  # noqa: F401  # inline backend inside kernels
+
+                ip = IPython.get_ipython()
+                if ip is None:
+                    matplotlib.use("Agg")
+            except ImportError:
+                matplotlib.use("Agg")
+        from .plotting import apply_style
+
+        apply_style()
+    return out
+
+
+def source_banner_markdown(source_attr: str | list[str]) -> str:
+    """MyST admonition stating which data the page ran on (``real:…`` / ``demo:…`` / ``literature:…``)."""
+    sources = [source_attr] if isinstance(source_attr, str) else list(source_attr)
+    demo = any(s.startswith("demo:") for s in sources)
+    kind = "warning" if demo else "note"
+    title = "This page ran on DEMO data (synthetic digital twin with known truth)" if demo else "Data used on this page"
+    lines = "\n".join(f"- `{s}` — {describe_source(s)}" for s in sources)
+    extra = ("\n\nSet `LANDCARBON_DATA_PATH` to a folder with the real files (see *Methods and data*) and "
+             "rerun to use observations." if demo else "")
+    return f"```{{{kind}}} {title}\n{lines}{extra}\n```"
+
+
+def show_source(source_attr: str | list[str]) -> None:
+    """Display the data-source banner in the notebook (and print it for logs)."""
+    text = source_banner_markdown(source_attr)
+    try:
+        from IPython.display import Markdown, display
+
+        display(Markdown(text))
+    except ImportError:  # pragma: no cover - outside IPython
+        print(text)
