@@ -62,9 +62,8 @@ def umol_m2_s_to_gC_m2_per_step(flux, step_seconds: float = 1800.0):
     ``flux * 1e-6 mol/µmol * 12.011 g/mol * step_seconds``; with a half-hour step this is the
     REddyProc annual-sum convention (sum over half-hours of flux * 12.011e-6 * 1800).
     """
-    return np.asarray(flux) * 1e-6 * MOLAR_MASS_C * step_seconds if not _is_xr(flux) else flux * (
-        1e-6 * MOLAR_MASS_C * step_seconds
-    )
+    factor = 1e-6 * MOLAR_MASS_C * step_seconds
+    return flux * factor if _is_xr(flux) else np.asarray(flux, dtype=float) * factor
 
 
 def umol_m2_s_to_gC_m2_d(flux):

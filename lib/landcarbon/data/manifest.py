@@ -180,14 +180,14 @@ def _schema_error_message(err, raw: dict, path: Path) -> str:
             entry_id = raw["datasets"][loc[1]].get("id")
         except Exception:  # noqa: BLE001 - best effort for the message only
             entry_id = None
-    field_path = ".".join(str(x) for x in loc[2:]) if len(loc) > 2 else ""
+    field_path = ".".join(str(x) for x in loc[2:]) if len(loc) > 2 else (str(loc[0]) if len(loc) == 1 else "")
     if err.validator == "required":
         missing = err.message.split("'")[1] if "'" in err.message else err.message
         field_path = (field_path + "." if field_path else "") + missing
     if err.validator == "additionalProperties":
         field_path = (field_path + " " if field_path else "") + "(unknown field)"
     where = f"{path}"
-    if entry_id is not None or len(loc) >= 2:
+    if len(loc) >= 2:
         where += f": dataset {entry_id!r} (entry #{loc[1] if len(loc) > 1 else '?'})"
     if field_path:
         where += f", field {field_path!r}"
