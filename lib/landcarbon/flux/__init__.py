@@ -1,0 +1,1 @@
+"""Eddy-covariance flux processing: loaders, u* filtering, MDS gap filling, partitioning."""
