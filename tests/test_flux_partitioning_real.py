@@ -51,3 +51,30 @@ def test_nt_night_mask_close_to_reddyproc(nt, ref):
     mine = np.isfinite(nt.extra["NEE_night"].values)
     theirs = np.isfinite(df.FP_NEEnight_uStar.to_numpy())
     assert (mine != theirs).sum() < 0.05 * theirs.sum()
+
+
+@pytest.fixture(scope="module")
+def dt(ref):
+    from landcarbon.flux.daytime import partition_dt
+
+    return partition_dt(ref[0])
+
+
+def test_dt_annual_sums_and_r2(dt, ref):
+    _, df = ref
+    sums = dt.annual_sums()
+    assert sums["GPP"] == pytest.approx(REF_DT["GPP"], rel=0.07)
+    assert sums["RECO"] == pytest.approx(REF_DT["RECO"], rel=0.07)
+    assert r2(dt.gpp.values, df.GPP_DT) >= 0.95
+    assert np.isfinite(dt.gpp.values).all() and (dt.gpp.values >= 0).all()
+
+
+def test_dt_window_table_quality_codes(dt):
+    p = dt.params
+    assert set(p.code.unique()) <= {0, 1002, 1005, 1010, 1011}
+    ok = p[p.code == 0]
+    assert len(ok) > 100
+    # accepted windows respect the Lasslop Table A1 bounds
+    assert (ok.alpha >= 0).all() and (ok.rb >= 0).all() and (ok.beta < 250).all() and (ok.k >= 0).all()
+    assert ok.qc.isin([0, 1]).all()
+    assert p.e0_night.between(50, 400).all()
