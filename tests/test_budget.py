@@ -336,3 +336,12 @@ def test_notebook_uses_inversion_result(tmp_path):
     for name in ("china_sink_topdown", "china_sink_bottomup", "china_land_sink", "china_nep",
                  "vegetation_sink", "soil_sink"):
         assert summ["indicators"][name]["sigma"] is not None
+
+
+def test_reproduction_table_verdicts(rep):
+    t = B.reproduction_table(rep).set_index("quantity")["reproduced?"]
+    assert t["vegetation (pools as transcribed)"] == "NO"            # the documented 0.009 gap
+    assert t["vegetation subtotal"] == "within input rounding"       # sigma 0.043 vs 0.042
+    for q in ("soil subtotal", "vegetation + soil (bottom-up)", "top-down inversion (case 3)", "top-down land sink",
+              "land sink (closure)", "NEP"):
+        assert t[q] == "yes", q

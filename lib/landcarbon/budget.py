@@ -671,3 +671,248 @@ def reproduce_jiang2016(ds, *, inversion: Estimate | None = None) -> dict:
         "convention": "slide NEP identity: fire + natural RCC (emission − deposition) implied by NEP 0.46 ± 0.16 "
                       f"given land sink and outgassing (known part {slide_known.value:.3f} ± {slide_known.sigma:.3f})"}
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Sensitivity of the closure to the (unstated) conventions
+# ---------------------------------------------------------------------------------------------
+def closure_sensitivity(ds, topdown: Estimate | None = None):
+    """Land sink (closure of top-down and bottom-up) under alternative bottom-up definitions and rules.
+
+    Bottom-up variants: the published 0.33 with sigmas from different term sets (linear or
+    quadrature), and bottom-up sums rebuilt from the table with or without inland waters
+    (lake/reservoir burial, riverine export to the ocean). Rules: arithmetic mean with linear or
+    quadrature sigma, inverse-variance mean, arithmetic mean with inverse-variance sigma.
+    All values PgC yr-1, uptake positive. Our formulation (the paper's rule is not recoverable).
+
+    Returns
+    -------
+    pandas.DataFrame with columns variant, includes_inland_waters, BU, sigma_BU, rule, value, sigma.
+    """
+    import pandas as pd
+
+    rep = reproduce_jiang2016(ds) if topdown is None else None
+    td = topdown if topdown is not None else rep["topdown"]["estimate"]
+    if td.sigma <= 0:
+        td = Estimate(td.value, get(ds, "inv_case3").sigma)
+    veg, soil = get(ds, "veg_subtotal"), get(ds, "soil_subtotal")
+    burial, ocean = get(ds, "river_burial"), get(ds, "river_to_ocean")
+    bu_pub = get(ds, "result_bottomup").value
+
+    def bu(terms, mode):
+        return combine([t.value for t in terms], [t.sigma for t in terms], mode=mode)
+
+    variants = [
+        ("published 0.33, sigma: veg+soil+burial (linear)", True, bu_pub, bu([veg, soil, burial], "linear").sigma),
+        ("published 0.33, sigma: veg+soil (linear)", False, bu_pub, bu([veg, soil], "linear").sigma),
+        ("published 0.33, sigma: veg+soil+burial+ocean (linear)", True, bu_pub,
+         bu([veg, soil, burial, ocean], "linear").sigma),
+        ("published 0.33, sigma: veg+soil+burial (quadrature)", True, bu_pub, bu([veg, soil, burial], "quadrature").sigma),
+        ("rebuilt: veg+soil only (no inland waters)", False, *bu([veg, soil], "linear")),
+        ("rebuilt: veg+soil+burial", True, *bu([veg, soil, burial], "linear")),
+        ("rebuilt: veg+soil+burial+ocean export", True, *bu([veg, soil, burial, ocean], "linear")),
+    ]
+    rows = []
+    for label, inland, v_bu, s_bu in variants:
+        vals, sigs = [td.value, v_bu], [td.sigma, s_bu]
+        lin, quad, ivw = (mean_of_estimates(vals, sigs, "linear"), mean_of_estimates(vals, sigs, "quadrature"),
+                          inverse_variance_mean(vals, sigs))
+        for rule, e in (("mean, linear sigma", lin), ("mean, quadrature sigma", quad),
+                        ("inverse-variance mean", ivw), ("mean, inverse-variance sigma", Estimate(lin.value, ivw.sigma))):
+            rows.append({"variant": label, "includes_inland_waters": inland, "BU": v_bu, "sigma_BU": s_bu,
+                         "rule": rule, "value": e.value, "sigma": e.sigma})
+    return pd.DataFrame(rows)
+
+
+def nep_sensitivity(ds, rep: dict | None = None):
+    """NEP under the candidate routes and error conventions [PgC yr-1, uptake positive].
+
+    Route A (brief, reproduces 0.46 ± 0.16 with linear errors): top-down land sink + all carbon
+    leached to rivers. Route B (slide identity, :func:`net_ecosystem_production`): land sink +
+    inland-water outgassing (+ fire and natural RCC, not in our sources, set to 0 here).
+    """
+    import pandas as pd
+
+    rep = rep or reproduce_jiang2016(ds)
+    land, td = rep["land_sink"]["estimate"], rep["topdown"]["estimate"]
+    leach, outg = get(ds, "river_leaching"), get(ds, "river_outgassing")
+    rows = []
+    for mode in ("linear", "quadrature"):
+        a = combine([td.value, leach.value], [land.sigma, leach.sigma], mode=mode)
+        a2 = combine([land.value, leach.value], [land.sigma, leach.sigma], mode=mode)
+        b = net_ecosystem_production(land, inland_water_outgassing=outg, mode=mode)
+        rows += [
+            {"route": "A: top-down sink (0.35) + river leaching", "mode": mode, "value": a.value, "sigma": a.sigma},
+            {"route": "A': closure land sink (0.34) + river leaching", "mode": mode, "value": a2.value, "sigma": a2.sigma},
+            {"route": "B: slide identity, fire and natural RCC = 0", "mode": mode, "value": b.value, "sigma": b.sigma},
+        ]
+    return pd.DataFrame(rows)
+
+
+def format_estimate(e, ndigits: int = 2) -> str:
+    """``'0.34 ± 0.11'`` rounded half-up (as printed in a paper's table)."""
+    v, s = (e.value, e.sigma) if isinstance(e, Estimate) else e
+    return f"{round_half_up(v, ndigits):.{ndigits}f} ± {round_half_up(s, ndigits):.{ndigits}f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures (kept here so the chapter stays narrative)
+# ---------------------------------------------------------------------------------------------
+def plot_lateral_flows(ds, ax=None):
+    """Box-and-arrow diagram of China's lateral carbon fluxes (rivers, RCC, trade) [TgC yr-1].
+
+    River numbers, RCC shares and trade numbers are read from the table; the roles of the trade
+    numbers on the source slide are not recoverable and are listed, not assigned.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    from .plotting import OKABE_ITO
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 6.2))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-0.9, 6.3)
+    ax.axis("off")
+    boxes = {
+        "glob": (8.4, 5.6, "Global atmosphere\n(outside China)", OKABE_ITO[2]),
+        "atm": (4.6, 5.6, "China's atmosphere\n(boundary layer, seen\nby the inversion)", OKABE_ITO[2]),
+        "eco": (1.5, 3.3, "Terrestrial ecosystems\n(vegetation + soil)", OKABE_ITO[3]),
+        "riv": (4.6, 3.3, "Rivers and lakes", OKABE_ITO[5]),
+        "bed": (4.6, 0.9, "River and lake beds\n(burial)", OKABE_ITO[7]),
+        "ocn": (8.4, 3.3, "Ocean", OKABE_ITO[5]),
+        "wood": (1.5, 0.9, "Wood and food\nproducts in China", OKABE_ITO[1]),
+        "row": (8.4, 0.9, "Rest of the world\n(international trade)", OKABE_ITO[1]),
+    }
+    for x, y, text, col in boxes.values():
+        ax.add_patch(FancyBboxPatch((x - 1.05, y - 0.5), 2.1, 1.0, boxstyle="round,pad=0.05", fc=col, ec="k",
+                                    alpha=0.25, lw=1))
+        ax.text(x, y, text, ha="center", va="center", fontsize=8.5)
+
+    def arrow(a, b, label, col="k", offset=(0, 0), rad=0.0):
+        (xa, ya, *_), (xb, yb, *_) = boxes[a], boxes[b]
+        vx, vy = xb - xa, yb - ya
+        t = min(1.12 / abs(vx) if vx else np.inf, 0.58 / abs(vy) if vy else np.inf)  # leave the box edge
+        ax.annotate("", xy=(xb - t * vx, yb - t * vy), xytext=(xa + t * vx, ya + t * vy),
+                    arrowprops=dict(arrowstyle="-|>", color=col, lw=2, shrinkA=2, shrinkB=2,
+                                    connectionstyle=f"arc3,rad={rad}"))
+        ax.text((xa + xb) / 2 + offset[0], (ya + yb) / 2 + offset[1], label, ha="center", va="center", fontsize=8,
+                color=col, bbox=dict(fc="white", ec="none", alpha=0.85, pad=1))
+
+    def tg(cid):
+        e = get(ds, cid, "TgC yr-1")
+        return f"{e.value:.0f} ± {e.sigma:.0f}"
+
+    arrow("eco", "riv", f"leaching\n{tg('river_leaching')}", OKABE_ITO[5], offset=(0, 0.45))
+    arrow("riv", "atm", f"outgassing\n{tg('river_outgassing')}", OKABE_ITO[5], offset=(0.55, 0))
+    arrow("riv", "bed", f"burial\n{tg('river_burial')}", OKABE_ITO[5], offset=(0.5, 0))
+    arrow("riv", "ocn", f"export to ocean\n{tg('river_to_ocean')}", OKABE_ITO[5], offset=(0, 0.45))
+    f_bl = get(ds, "rcc_frac_boundary_layer").value
+    f_ex = get(ds, "rcc_frac_exported").value
+    arrow("eco", "atm", f"RCC emission\n(VOC, CO, CH4)\n{f_bl:.0%} oxidised\nin China", OKABE_ITO[6],
+          offset=(-0.75, 0.15))
+    arrow("atm", "glob", f"RCC exported: {f_ex:.0%}\n(oxidised elsewhere,\nunseen by the inversion)", OKABE_ITO[6],
+          offset=(0, -0.55))
+    trade = ds.where(ds["category"] == "trade", drop=True)
+    nums = ", ".join(f"{v:g}" for v in trade["value"].values)
+    arrow("row", "wood", "net carbon import (wood, food)", OKABE_ITO[1], offset=(0, -1.3), rad=-0.4)
+    arrow("eco", "wood", "harvest", OKABE_ITO[1], offset=(-0.35, 0))
+    ax.text(5.0, -0.85, f"Trade / wood-product diagram numbers on the source slide (TgC yr-1): {nums}; "
+                       "their arrow roles are not recoverable from our transcription.", ha="center", fontsize=7.5,
+            style="italic")
+    ax.set_title("Lateral carbon fluxes of China's land (TgC yr$^{-1}$; Jiang et al. 2016)", fontsize=11)
+    return ax
+
+
+def plot_topdown_bottomup(rep: dict, ax=None):
+    """Bar chart of the top-down and bottom-up components with 1-sigma error bars [PgC yr-1, uptake +]."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import METHOD_COLOURS, OKABE_ITO
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.5))
+    items = [
+        ("inversion\n(case 3)", rep["topdown_inversion"]["estimate"], METHOD_COLOURS["top-down"], True),
+        ("lateral +\ntrade corr.", rep["lateral_correction"]["estimate"], METHOD_COLOURS["top-down"], False),
+        ("top-down\nland sink", rep["topdown"]["estimate"], METHOD_COLOURS["top-down"], False),
+        ("vegetation", rep["vegetation"]["estimate"], METHOD_COLOURS["bottom-up"], True),
+        ("soil", rep["soil"]["estimate"], METHOD_COLOURS["bottom-up"], True),
+        ("vegetation\n+ soil", rep["veg_soil"]["estimate"], METHOD_COLOURS["bottom-up"], True),
+        ("bottom-up\nland sink", rep["bottomup"]["estimate"], METHOD_COLOURS["bottom-up"], False),
+        ("closure:\nland sink", rep["land_sink"]["estimate"], OKABE_ITO[0], True),
+        ("closure:\nNEP", rep["nep"]["estimate"], OKABE_ITO[7], True),
+    ]
+    x = np.arange(len(items))
+    for i, (label, e, col, has_sig) in enumerate(items):
+        nd = 3 if label in ("vegetation", "soil") else 2
+        ax.bar(i, e.value, color=col, alpha=0.8, yerr=e.sigma if has_sig else None, capsize=4,
+               hatch=None if has_sig else "//", edgecolor="k", lw=0.5)
+        y = e.value + (e.sigma if has_sig else 0.0) + 0.02 if e.value >= 0 else e.value - 0.05
+        ax.text(i, y, format_estimate(e, nd) if has_sig else f"{round_half_up(e.value, 2):.2f}", ha="center",
+                fontsize=7.5)
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_ylim(-0.2, None)
+    ax.set_xticks(x, [it[0] for it in items], fontsize=8)
+    ax.set_ylabel("carbon sink (PgC yr$^{-1}$, uptake > 0)")
+    ax.set_title("China's land sink: top-down (blue), bottom-up (green), closure; hatched = no sigma published",
+                 fontsize=10)
+    return ax
+
+
+def plot_closure_sensitivity(table, ax=None, published: Estimate | None = None):
+    """Land-sink estimate ± 1 sigma per bottom-up variant and combination rule (from :func:`closure_sensitivity`)."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import OKABE_ITO
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.8))
+    variants = list(dict.fromkeys(table["variant"]))
+    rules = list(dict.fromkeys(table["rule"]))
+    for j, rule in enumerate(rules):
+        sub = table[table["rule"] == rule].set_index("variant").loc[variants]
+        y = np.arange(len(variants)) + (j - (len(rules) - 1) / 2) * 0.18
+        col = (OKABE_ITO[1], OKABE_ITO[5], OKABE_ITO[3], OKABE_ITO[7], OKABE_ITO[6])[j % 5]
+        ax.errorbar(sub["value"], y, xerr=sub["sigma"], fmt="o", ms=4, capsize=3, color=col, label=rule)
+    if published is not None:
+        ax.axvspan(published.value - published.sigma, published.value + published.sigma, color="0.85", zorder=0,
+                   label=f"published {format_estimate(published)}")
+        ax.axvline(published.value, color="0.4", lw=1, zorder=0)
+    ax.set_yticks(np.arange(len(variants)), variants, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("land sink (PgC yr$^{-1}$, uptake > 0)")
+    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.4, -0.13), ncol=3)
+    ax.set_title("Closure land sink under alternative conventions (1 sigma bars)")
+    return ax
+
+
+_RECAP = (("vegetation_pools", "vegetation (pools as transcribed)", 3), ("vegetation", "vegetation subtotal", 3),
+          ("soil", "soil subtotal", 3), ("veg_soil", "vegetation + soil (bottom-up)", 2),
+          ("topdown_inversion", "top-down inversion (case 3)", 2), ("topdown", "top-down land sink", 2),
+          ("land_sink", "land sink (closure)", 2), ("nep", "NEP", 2))
+
+
+def reproduction_table(rep: dict, input_rounding: float = 0.0015):
+    """Published vs reproduced numbers with a verdict and the convention used.
+
+    Verdict: ``"yes"`` when the reproduced value and sigma print as the published ones (half-up at the
+    paper's precision); ``"within input rounding"`` when they differ by at most ``input_rounding``
+    PgC yr-1 (e.g. three inputs each rounded to 0.001); ``"NO"`` otherwise.
+    """
+    import pandas as pd
+
+    rows = []
+    for key, label, nd in _RECAP:
+        e, p = rep[key]["estimate"], rep[key]["published"]
+        if p is None:
+            continue
+        dv = abs(e.value - p.value)
+        ds_ = abs(e.sigma - p.sigma) if p.sigma > 0 else 0.0
+        exact = round_half_up(e.value, nd) == round_half_up(p.value, nd) and (
+            p.sigma == 0 or round_half_up(e.sigma, nd) == round_half_up(p.sigma, nd))
+        verdict = "yes" if exact else ("within input rounding" if max(dv, ds_) <= input_rounding + 1e-12 else "NO")
+        rows.append({"quantity": label,
+                     "published": format_estimate(p, nd) if p.sigma > 0 else f"{p.value:.{nd}f}",
+                     "reproduced": format_estimate(e, nd), "reproduced?": verdict, "convention": rep[key]["convention"]})
+    return pd.DataFrame(rows)
