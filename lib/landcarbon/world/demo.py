@@ -257,7 +257,7 @@ def _generate(w: _World, months: pd.DatetimeIndex, pix: np.ndarray | None = None
     an = np.stack([_year_anomalies(w.seed, int(y))[m] for y, m in zip(years, mo)])  # (nt, 4, clat, clon)
     aT, aP, aR, aH = (_interp(an[:, k], cidx, cw) for k in range(_N_ANOM))
     seas = hemi[None, :] * np.cos(2 * np.pi * ((mo + 0.5) - 6.5) / 12.0)[:, None]
-    doy = ext.dayofyear.to_numpy() + ext.days_in_month.to_numpy() / 2.0
+    doy = ext.day_of_year.to_numpy() + ext.days_in_month.to_numpy() / 2.0
 
     TA_clim = MAT + amp * seas
     TA = TA_clim + w.warming[sl] * tyr + w.sigma_T[sl] * aT

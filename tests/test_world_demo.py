@@ -1,0 +1,150 @@
+"""Demo world: determinism, land mask, climate structure, trends, truth model, site network."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from landcarbon.errors import ConfigError
+from landcarbon.units import grid_cell_area_m2
+from landcarbon.world import demo, grid
+
+RES = 5.0  # coarse grid keeps these tests fast
+
+
+@pytest.fixture(scope="module")
+def world():
+    return demo.demo_drivers(11, years=(1989, 2018), resolution=RES).load()
+
+
+def test_grid_coords_and_area_cover_the_sphere():
+    lat, lon = grid.grid_coords(2.0)
+    assert lat[0] == -89.0 and lat[-1] == 89.0 and np.all(np.diff(lat) > 0)
+    assert lon[0] == -179.0 and lon[-1] == 179.0
+    area = grid.cell_area(lat, lon, 2.0)
+    assert float(area.sum()) == pytest.approx(4 * np.pi * 6.371e6**2, rel=1e-12)
+    with pytest.raises(ConfigError, match="resolution"):
+        grid.grid_coords(0.7)
+
+
+def test_land_mask_matches_known_places_and_area():
+    m = grid.land_mask(0.5)
+    lat, lon = grid.grid_coords(0.5)
+    # ~62,000 land cells at 0.5 deg without Antarctica (CRU TS has ~67,000 incl. small islands)
+    assert 55_000 < m.sum() < 70_000
+    area = grid_cell_area_m2(lat, 0.5, 0.5)[:, None] * np.ones(lon.size)
+    land_area = float((area * m).sum())
+    assert 1.25e14 < land_area < 1.45e14  # ice-free land + Greenland ~ 1.34e14 m2
+    i, j = grid.nearest_cell(lat, lon, [23.0, 52.0, -3.0, 0.0, 30.0, -75.0], [10.0, 13.4, -60.0, -30.0, -40.0, 0.0])
+    assert list(m[i, j]) == [True, True, True, False, False, False]  # Sahara, Berlin, Amazon | Atlantic x2, Antarctica
+
+
+def test_determinism_and_window_independence():
+    a = demo.demo_drivers(5, years=(1990, 1992), resolution=RES, variables=["TA", "SWC", "ER_true"]).load()
+    b = demo.demo_drivers(5, years=(1990, 1992), resolution=RES, variables=["TA", "SWC", "ER_true"]).load()
+    c = demo.demo_drivers(5, years=(1989, 1993), resolution=RES, variables=["TA", "SWC", "ER_true"]).load()
+    d = demo.demo_drivers(6, years=(1990, 1992), resolution=RES, variables=["TA"]).load()
+    for v in ("TA", "SWC", "ER_true"):
+        np.testing.assert_array_equal(a[v].values, b[v].values)
+        np.testing.assert_array_equal(a[v].values, c[v].sel(time=a.time).values)
+    assert not np.allclose(a.TA.values, d.TA.values, equal_nan=True)
+
+
+def test_structure_units_and_ranges(world):
+    for v in demo.DRIVER_VARS + ("ER_true",):
+        assert world[v].attrs["units"] == demo.UNITS[v]
+        assert world[v].dtype == np.float32
+    land = world.land.values
+    assert np.isnan(world.TA.values[:, ~land]).all()
+    assert np.isfinite(world.TA.values[:, land]).all()
+    assert (world.lat.diff("lat") > 0).all() and float(world.lon.min()) > -180
+    assert float(world.RH.min()) >= 5 and float(world.RH.max()) <= 99
+    assert float(world.VPD.min()) >= 0 and float(world.P.min()) >= 0 and float(world.PET.min()) >= 0
+    np.testing.assert_allclose(world.TMAX - world.TMIN, world.DTR, atol=1e-4)
+    np.testing.assert_allclose(world.VPD + world.VAP, demo._es_hpa(world.TA.values), rtol=1e-4)
+    assert float(world.ER_true.min()) >= 0
+
+
+def test_latitudinal_and_seasonal_structure(world):
+    mat = world.TA.mean("time")
+    trop = float(mat.sel(lat=slice(-15, 15)).mean())
+    temp = float(mat.sel(lat=slice(35, 55)).mean())
+    bor = float(mat.sel(lat=slice(55, 75)).mean())
+    assert trop > temp > bor
+    jul = world.TA.where(world.time.dt.month == 7).mean("time")
+    jan = world.TA.where(world.time.dt.month == 1).mean("time")
+    assert float((jul - jan).sel(lat=slice(40, 70)).mean()) > 10      # NH summer in July
+    assert float((jul - jan).sel(lat=slice(-45, -25)).mean()) < 0     # SH summer in January
+    p = world.P.mean("time")
+    assert float(p.sel(lat=slice(-10, 10)).mean()) > 2 * float(p.sel(lat=slice(15, 30)).mean())  # wet tropics, dry subtropics
+
+
+def _trend(da):
+    y = da.groupby("time.year").mean().values
+    return np.polyfit(np.arange(y.size), y, 1)[0]
+
+
+def test_trends_warming_and_drying(world):
+    w = world.area.where(world.land)
+    glob = lambda v: (world[v] * w).sum(("lat", "lon")) / w.sum()  # noqa: E731
+    assert 0.01 < _trend(glob("TA")) < 0.06  # degC yr-1
+    warm = world.MAT > 6
+    swc = (world.SWC * w).where(warm).sum(("lat", "lon")) / w.where(warm).sum()
+    assert _trend(swc) < 0  # drying soils in temperate and tropical regions
+    rh = (world.RH * w).where(warm).sum(("lat", "lon")) / w.where(warm).sum()
+    assert _trend(rh) < 0
+
+
+def test_er_true_is_the_documented_model(world):
+    rref = np.array([demo.PFT_BASE_RATE[p] for p in demo.PFTS])
+    land = world.land.values
+    pft = world.PFT.values[land]
+    got = world.ER_true.values[:, land]
+    ta, swc = world.TA.values[:, land].astype(float), world.SWC.values[:, land].astype(float)
+    mat, map_ = world.MAT.values[land].astype(float), world.MAP.values[land].astype(float)
+    # independent oracle written from the docstring
+    tacc = np.maximum(ta - 0.4 * np.maximum(mat - 10, 0), -40)
+    ft = np.exp(308.56 * (1 / (15 + 46.02) - 1 / (tacc + 46.02)))
+    fw = (swc / (swc + 0.15)) / (0.40 / 0.55)
+    g = 0.35 + 0.65 * (1 - np.exp(-map_ / 800))
+    np.testing.assert_allclose(got, demo._ER_SCALE * rref[pft] * g * ft * fw, rtol=2e-3)
+
+
+def test_global_true_er_is_plausible():
+    ds = demo.demo_drivers(2022, years=(1999, 2000), resolution=2.0, variables=["ER_true"])
+    er = ds.ER_true.load()
+    annual = (er * er.time.dt.days_in_month).groupby("time.year").sum(min_count=12)
+    total = (annual * ds.area).sum(("lat", "lon")) / 1e15
+    assert np.all((total > 100) & (total < 135))  # PgC yr-1, same order as FLUXCOM (~115)
+
+
+def test_site_network_like_fluxnet():
+    s = demo.demo_site_observations(2022, n_sites=200, years=(1989, 2018), resolution=2.0)
+    assert s.sizes["site"] == 200 and len(set(s.site.values)) == 200
+    reg = s.region.to_series().value_counts(normalize=True)
+    assert reg.get("North America", 0) + reg.get("Europe", 0) > 0.55
+    assert (s.climate_zone == "tropical").mean() < 0.35
+    zone = demo.climate_zone(s.MAT.values)
+    np.testing.assert_array_equal(zone, s.climate_zone.values)
+    assert set(np.unique(s.PFT.values)) <= set(demo.PFTS)
+    yrs = s.time.dt.year
+    obs = np.isfinite(s.RECO_NT)
+    assert int(obs.where(yrs < 1991, False).sum()) == 0 and int(obs.where(yrs > 2014, False).sum()) == 0
+    frac = float(obs.sum() / (s.sizes["site"] * 24 * 12))
+    assert 0.1 < frac < 0.8
+    # truth at the site = truth of the world at the site's cell
+    w = demo.demo_drivers(2022, years=(1989, 2018), resolution=2.0, variables=["ER_true"])
+    i, j = grid.nearest_cell(w.lat.values, w.lon.values, s.lat.values[:5], s.lon.values[:5])
+    cell = w.ER_true.isel(time=slice(120, 132)).load().values[:, i, j].T
+    np.testing.assert_allclose(s.RECO_true.isel(site=slice(0, 5), time=slice(120, 132)).values, cell, rtol=1e-6)
+    # observations scatter around the truth (site bias + noise), unbiased on average within ~10 %
+    ratio = float(s.RECO_NT.sum() / s.RECO_true.where(obs).sum())
+    assert 0.9 < ratio < 1.1
+
+
+def test_bad_arguments():
+    with pytest.raises(ConfigError, match="year"):
+        demo.demo_drivers(1, years=(2000, 1990), resolution=RES)
+    with pytest.raises(ConfigError, match="unknown demo variables"):
+        demo.demo_drivers(1, years=(2000, 2000), resolution=RES, variables=["NOPE"])
+    with pytest.raises(ConfigError):
+        demo.demo_drivers(1, years=(2000, 2000), resolution=0.33)
