@@ -192,3 +192,36 @@ def test_detha_against_reddyproc(detha_txt, detha_reference_dir):
         d = mds_gapfill(ds, std, fill_all=False)
         np.testing.assert_allclose(d[f"{std}_f"].values, ref[f"{rp}_f"].values, atol=1e-9)
         np.testing.assert_array_equal(d[f"{std}_fqc"].values, ref[f"{rp}_fqc"].values.astype(int))
+
+
+def test_pipeline_function_on_detha(detha_txt, detha_reference_dir):
+    from landcarbon.flux.gapfill import ustar_filter_and_gapfill
+    from landcarbon.flux.io import read_reddyproc_reference, read_reddyproc_text
+
+    ds = read_reddyproc_text(detha_txt, "DE-Tha", 50.95, 13.57, 1.0)
+    ref = read_reddyproc_reference(sorted(detha_reference_dir.glob("*")))
+    out, res = ustar_filter_and_gapfill(ds, n_boot=10, seed=1)
+    assert out.attrs["ustar_threshold"] == pytest.approx(0.416, rel=0.1)
+    annual = float(umol_m2_s_to_gC_m2_per_step(out.NEE_f.values).sum())
+    assert annual == pytest.approx(-612.0, rel=0.05)
+    for v in ("TA_f", "SW_IN_f", "VPD_f"):
+        assert np.isfinite(out[v].values).all()
+    # the U95 scenario filters more night records, so fewer measured values remain
+    hi, _ = ustar_filter_and_gapfill(ds, res, scenario="U95")
+    assert np.isfinite(hi.NEE.values).sum() < np.isfinite(out.NEE.values).sum()
+    assert hi.attrs["ustar_threshold"] == pytest.approx(res.quantiles[95])
+
+
+def test_pipeline_function_on_demo_with_fixed_threshold():
+    from landcarbon.flux.gapfill import ustar_filter_and_gapfill
+
+    ds = demo_site(seed=9, scenario="S3")
+    out, res = ustar_filter_and_gapfill(ds, threshold=ds.attrs["ustar_threshold_true"])
+    assert res is None and out.attrs["ustar_threshold"] == 0.3
+    assert np.isfinite(out.NEE_f.values).mean() > 0.99
+    # with the true threshold the low-turbulence bias is removed: annual NEE near the truth
+    to_g = umol_m2_s_to_gC_m2_per_step
+    truth = float(to_g(ds.NEE_true.values).sum())
+    err = float(to_g(out.NEE_f.values).sum()) - truth
+    err_unfiltered = float(to_g(mds_gapfill(ds, "NEE").NEE_f.values).sum()) - truth
+    assert abs(err) < 15.0 and abs(err) < 0.5 * abs(err_unfiltered), (err, err_unfiltered)

@@ -37,7 +37,7 @@ import xarray as xr
 from ..errors import ConfigError, DataError, located
 from ._kernels_mds import mds_fill
 
-__all__ = ["mds_gapfill", "gapfill_site", "filter_long_runs"]
+__all__ = ["mds_gapfill", "gapfill_site", "filter_long_runs", "ustar_filter_and_gapfill"]
 
 
 def filter_long_runs(x, min_run: int = 8):
@@ -154,3 +154,59 @@ def gapfill_site(ds: xr.Dataset, variables=("TA", "SW_IN", "VPD", "NEE"), **kw) 
         for k in (f"{v}_f", f"{v}_fqc", f"{v}_fsd"):
             out[k] = r[k]
     return out
+
+
+def ustar_filter_and_gapfill(
+    ds: xr.Dataset,
+    threshold=None,
+    *,
+    n_boot: int = 100,
+    seed: int | np.random.Generator | None = 0,
+    scenario: str = "uStar",
+    long_run_min: int | None = 8,
+    drivers=("TA", "SW_IN", "VPD"),
+    fill_all: bool = True,
+):
+    """REddyProc's standard pre-processing chain: long-run filter, u* threshold and filter, MDS.
+
+    Steps (Wutzler et al. 2018, doi:10.5194/bg-15-5015-2018, useCase vignette):
+    (1) runs of >= ``long_run_min`` equal NEE values -> NaN (``filterLongRuns``; None to skip);
+    (2) u* threshold by :func:`landcarbon.flux.ustar.ustar_threshold` (``n_boot`` samples, ``seed``)
+    unless ``threshold`` [m s-1] or a :class:`~landcarbon.flux.ustar.UstarResult` is given;
+    (3) night-time NEE with u* below the threshold (``scenario`` "uStar", "U05", "U50", "U95") -> NaN;
+    (4) MDS of the drivers (gaps only) and of NEE (``fill_all``).
+
+    Returns
+    -------
+    (xarray.Dataset, UstarResult or None)
+        Copy of ``ds`` whose ``NEE`` is the filtered measured NEE, plus ``NEE_f``, ``NEE_fqc``,
+        ``NEE_fsd`` (µmol m-2 s-1, NEE > 0 = release), ``<driver>_f``/``_fqc``/``_fsd``,
+        ``USTAR_FLAG``, ``USTAR_THRESHOLD``; attrs ``ustar_threshold`` [m s-1] and, when estimated,
+        ``ustar_q05``/``ustar_q50``/``ustar_q95``.
+    """
+    from .ustar import UstarResult, apply_ustar_filter, ustar_threshold
+
+    work = ds.copy()
+    if long_run_min:
+        v, m = filter_long_runs(ds["NEE"].values, long_run_min)
+        work["NEE"] = (ds["NEE"].dims, v, ds["NEE"].attrs)
+        work.attrs["long_run_records_removed"] = int(m.sum())
+    res = None
+    if threshold is None:
+        res = ustar_threshold(work, n_boot=n_boot, seed=seed)
+        threshold = res
+    if isinstance(threshold, UstarResult):
+        res = threshold
+    filt = apply_ustar_filter(work, threshold, scenario=scenario)
+    out = gapfill_site(filt, tuple(d for d in drivers if d in filt), fill_all=False)
+    r = mds_gapfill(filt, "NEE", fill_all=fill_all)
+    for k in ("NEE_f", "NEE_fqc", "NEE_fsd"):
+        out[k] = r[k]
+    if res is not None:
+        out.attrs["ustar_threshold"] = float(res.threshold if scenario == "uStar" else
+                                             res.quantiles[int(scenario[1:])])
+        for p, q in res.quantiles.items():
+            out.attrs[f"ustar_q{p:02d}"] = float(q)
+    else:
+        out.attrs["ustar_threshold"] = float(np.nanmedian(np.asarray(threshold, dtype=float)))
+    return out, res
