@@ -1,0 +1,168 @@
+"""The built report, verified as a person would: headless Chromium visits every page.
+
+``test_built_report_in_browser`` checks ``book/_build/html`` (built by ``landcarbon report``): no
+missing figure, no broken internal link or anchor, no JavaScript/console error, math typeset by a
+locally served MathJax (no request leaves 127.0.0.1), no indicator reading "nan", front page loaded
+in < 2 s, site < 50 MB; screenshots of the front page and one chapter go to
+``book/_build/screenshots/``. Without a built site the test fails in CI (env ``CI=true``) and skips
+elsewhere; without Chromium (Debian package ``chromium``) it skips with that reason.
+
+The other tests prove the checker can fail: a small hand-made site with one defect of each kind
+must produce exactly those problems, and a clean one none.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import browser_check as bc  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "book" / "_build" / "html"
+SCREENSHOTS = ROOT / "book" / "_build" / "screenshots"
+
+
+def _require_browser() -> str:
+    pytest.importorskip("websocket", reason="websocket-client is needed to drive Chromium (pip install websocket-client)")
+    exe = bc.find_chromium()
+    if exe is None:
+        pytest.skip("no Chromium installed: `apt-get install chromium` (Debian) or set LANDCARBON_CHROMIUM; "
+                    ".ci/run installs it so CI always runs this test")
+    return exe
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def test_built_report_in_browser():
+    if not (SITE / "index.html").is_file():
+        msg = (f"the report is not built: {SITE / 'index.html'} does not exist. "
+               "Run `landcarbon report` (or `make report`) before this test.")
+        if _in_ci():
+            pytest.fail(msg)
+        pytest.skip(msg)
+    exe = _require_browser()
+    report = bc.check_site(SITE, screenshot_dir=SCREENSHOTS, chromium=exe)
+    print(report.summary())
+    assert report.pages, "no page visited"
+    assert not report.problems, "the report has problems a reader would see:\n" + report.summary()
+    assert report.site_bytes < bc.MAX_SITE_BYTES
+    assert report.load_seconds[report.front_page] < bc.MAX_FRONT_PAGE_SECONDS
+    names = {p.name for p in report.screenshots}
+    assert names == {"front_page.png", "chapter.png"}
+    for shot in report.screenshots:
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 5000
+
+
+# ------------------------------------------------------------------------------------------------
+# the checker itself, on hand-made sites
+# ------------------------------------------------------------------------------------------------
+
+def _png_bytes() -> bytes:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 1.5), dpi=50)
+    ax.plot([0, 1], [0, 1])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+# A stand-in for MathJax 3: typesets every .math element into an <mjx-container>.
+FAKE_MATHJAX = """<script>
+window.MathJax = {startup: {promise: Promise.resolve()},
+  typesetPromise: () => { document.querySelectorAll('.math').forEach(m => {
+      const c = document.createElement('mjx-container'); c.textContent = m.textContent;
+      m.textContent = ''; m.appendChild(c); }); return Promise.resolve(); }};
+</script>"""
+
+
+def _page(title: str, body: str, head: str = "") -> str:
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>"
+            f"<link rel='icon' href='data:,'>{head}</head><body><main>{body}</main></body></html>")
+
+
+def _clean_site(root: Path) -> Path:
+    (root / "img").mkdir(parents=True)
+    (root / "img" / "fig.png").write_bytes(_png_bytes())
+    (root / "data.csv").write_text("a,b\n1,2\n")
+    (root / "index.html").write_text(_page(
+        "Front", "<h1 id='top'>Report</h1><p>Land sink 0.34 PgC/yr; NaNs removed before the mean? no: "
+        "the value is <b>0.34</b>.</p><p><span class='math'>\\(S = -NEE\\)</span></p>"
+        "<img src='img/fig.png' alt='fig'><a href='chapter.html#results'>chapter</a> <a href='data.csv'>data</a>"
+        "<pre><code>x = np.nan  # code is not an indicator</code></pre>", FAKE_MATHJAX))
+    (root / "chapter.html").write_text(_page(
+        "Chapter", "<h1>Chapter</h1><h2 id='results'>Results</h2><p>Nothing to see.</p>"
+        "<a href='index.html'>home</a> <a href='./'>home again</a>"))
+    return root
+
+
+def test_checker_passes_a_clean_site(tmp_path):
+    exe = _require_browser()
+    site = _clean_site(tmp_path / "site")
+    report = bc.check_site(site, screenshot_dir=tmp_path / "shots", chromium=exe)
+    print(report.summary())
+    assert report.problems == []
+    assert set(report.pages) == {"index.html", "chapter.html"}
+    assert report.math_status["index.html"] == "mathjax3"
+    assert report.front_page == "index.html" and report.load_seconds["index.html"] < 2.0
+    assert {p.name for p in report.screenshots} == {"front_page.png", "chapter.png"}
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in report.screenshots)
+    assert report.site_bytes == sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+
+
+def test_checker_reports_every_kind_of_defect(tmp_path):
+    exe = _require_browser()
+    site = _clean_site(tmp_path / "site")
+    (site / "index.html").write_text(_page(
+        "Front", "<h1>Report</h1><p>China land sink: nan PgC/yr</p>"
+        "<p><span class='math'>\\(x^2\\)</span></p>"  # no MathJax on this page
+        "<img src='img/missing.png' alt='gone'>"
+        "<a href='chapter.html'>ok</a> <a href='nowhere.html'>broken</a> <a href='chapter.html#no-such-id'>anchor</a>"
+        "<a href='missing.csv'>download</a>"
+        "<script>console.error('boom from console');</script>"
+        "<script>throw new Error('uncaught boom');</script>",
+        "<script src='http://example.invalid/cdn.js'></script>"))
+    (site / "orphan.html").write_text(_page("Orphan", "<p>Not linked, still checked: NaN</p>"))
+    report = bc.check_site(site, chromium=exe, max_front_page_seconds=0.0, max_site_bytes=100)
+    print(report.summary())
+    kinds = report.kinds()
+    assert kinds == {"missing-image", "broken-link", "broken-anchor", "js-error", "external-request",
+                     "unrendered-math", "nan", "slow-front-page", "site-too-large"}, kinds
+    text = report.summary()
+    for needle in ("img/missing.png", "nowhere.html", "missing.csv", "chapter.html#no-such-id", "boom from console",
+                   "uncaught boom", "example.invalid", "China land sink: nan"):
+        assert needle in text, needle
+    assert {p.page for p in report.problems if p.kind == "nan"} == {"index.html", "orphan.html"}
+    assert not [p for p in report.problems if p.page == "chapter.html"]
+    assert {p.page for p in report.problems if "nowhere.html" in p.detail} == {"index.html"}
+    assert len(report.problems) == len({(p.page, p.kind, p.detail) for p in report.problems})
+
+
+def test_meta_refresh_front_page_is_followed(tmp_path):
+    exe = _require_browser()
+    site = _clean_site(tmp_path / "site")
+    (site / "intro.html").write_text((site / "index.html").read_text())
+    (site / "index.html").write_text('<meta http-equiv="Refresh" content="0; url=intro.html" />')
+    (site / "chapter.html").write_text(_page("Chapter", "<h2 id='results'>R</h2><a href='intro.html'>home</a>"))
+    (site / "intro.html").write_text((site / "intro.html").read_text().replace("chapter.html#results", "chapter.html"))
+    report = bc.check_site(site, screenshot_dir=tmp_path / "shots", chromium=exe)
+    print(report.summary())
+    assert report.problems == []
+    assert report.redirects == {"index.html": "intro.html"} and report.front_page == "intro.html"
+
+
+def test_missing_site_is_reported(tmp_path):
+    report = bc.check_site(tmp_path / "nothing")
+    assert report.kinds() == {"missing-site"}
