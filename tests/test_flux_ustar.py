@@ -191,3 +191,28 @@ def test_detha_matches_reddyproc(detha, detha_reference_dir):
     df, ids = _valid_frame(detha)
     for i, s in enumerate(ids):
         np.testing.assert_allclose(r.temp_classes[i], _oracle_season(df[df.season == s]), equal_nan=True)
+
+
+def test_multi_year_and_pooled_fallback():
+    import xarray as xr
+
+    a, b = demo_site(seed=1, scenario="S0", year=2010), demo_site(seed=2, scenario="S0", year=2011)
+    two = xr.concat([a, b], "time")
+    two.attrs = a.attrs
+    r = us.ustar_threshold(two, n_boot=3, seed=0)
+    assert list(r.years.year) == [2010, 2011]
+    # overall value = median over the annual values; each annual value = max over its seasons
+    assert r.threshold == pytest.approx(np.median(r.years.ustar))
+    for _, row in r.years.iterrows():
+        s = r.seasons[r.seasons.season_year == row.year]
+        assert row.ustar == pytest.approx(np.nanmax(s.ustar_season))
+    # December 2010 is pooled with Jan-Feb 2011 and counted in 2011
+    assert int(r.seasons.loc[r.seasons.season == 2010012, "season_year"].iloc[0]) == 2011
+    # a short record (< 3000 valid night records in the year) uses one pooled estimate for the year
+    short = a.sel(time=slice("2010-06-01", "2010-09-30"))
+    rs = us.ustar_threshold(short, n_boot=1)
+    assert rs.years.n_records.iloc[0] < 3000 and np.isfinite(rs.years.ustar_pooled.iloc[0])
+    assert rs.threshold == pytest.approx(rs.years.ustar_pooled.iloc[0])
+    # per-record mapping of the annual scenario
+    thr = r.threshold_per_record(two, "uStar")
+    assert set(np.round(np.unique(thr), 12)) == set(np.round(r.years.ustar.to_numpy(), 12))
