@@ -13,7 +13,7 @@ step  look-up                                                        window (± 
 1     LUT: |SW_IN−SW_IN₀| < tol, |VPD−VPD₀| < 5 hPa, |TA−TA₀| < 2.5 °C  7                  1
 2     same LUT                                                         14                 2
 3     LUT with SW_IN only                                              7                  1
-4     mean diurnal course (MDC): same day, ±2 records (±1 h)           0                  1
+4     mean diurnal course (MDC): same day, ±2 records (±1 h at 30 min) 0                  1
 5     MDC over ±1 and ±2 days                                          1, 2               2
 6     three-driver LUT                                                 21 … 70 (step 7)   2 (≤ 28 d) / 3
 7     SW_IN-only LUT                                                   14 … 70 (step 7)   2 (14 d) / 3
