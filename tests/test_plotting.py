@@ -312,10 +312,14 @@ def test_plot_map_bad_inputs():
     plt.close("all")
 
 
-def test_map_axes_replaces_plain_axes_and_keeps_singleton_dims_ok(no_network):
+def test_map_axes_replaces_plain_axes_and_keeps_singleton_dims_ok(no_network, tmp_path):
+    import cartopy.crs as ccrs
+
     fig, axes = plt.subplots(1, 2)
-    geo = plotting.map_axes(axes[1], extent=plotting.CHINA_EXTENT)
-    assert hasattr(geo, "projection") and len(fig.axes) == 2
+    geo = plotting.map_axes(axes[1], extent=plotting.CHINA_EXTENT, borders=True)
+    assert isinstance(geo.projection, ccrs.PlateCarree)  # regional default, with gridline labels
     ax = plotting.plot_map(_field().expand_dims(year=[2000]), ax=axes[0])
-    assert hasattr(ax, "projection")
+    assert isinstance(ax.projection, ccrs.Robinson)  # global default
+    assert len([a for a in fig.axes if hasattr(a, "projection")]) == 2
+    fig.savefig(tmp_path / "two_panels.png")  # drawing is when cartopy would download
     plt.close("all")

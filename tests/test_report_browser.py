@@ -22,8 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browser_check as bc  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "book" / "_build" / "html"
-SCREENSHOTS = ROOT / "book" / "_build" / "screenshots"
+#: The built report; LANDCARBON_REPORT_SITE points the test at another built site (e.g. a test book).
+SITE = Path(os.environ.get("LANDCARBON_REPORT_SITE") or ROOT / "book" / "_build" / "html")
+#: Build artefacts: book/_build/screenshots/{front_page,chapter}.png
+SCREENSHOTS = SITE.parent / "screenshots"
 
 
 def _require_browser() -> str:
