@@ -1,0 +1,737 @@
+"""Numba kernels of the Mann–Kendall family over ``(pixel, time)`` arrays.
+
+Everything here works on plain float64 arrays, row = pixel (C-contiguous), NaN = missing value. The
+public, documented entry points are in :mod:`landcarbon.trends.mk`; this module only holds the
+compiled code.
+
+Design (why it is fast)
+-----------------------
+* ``prange`` over *blocks* of pixels, not pixels: all scratch arrays (compacted values, time
+  indices, pairwise slopes, work arrays) are allocated once per block of ``BLOCK`` pixels and
+  reused, so there is no allocation per pixel.
+* One branch-free O(n²) pass over the pairs computes the Mann–Kendall score S, all pairwise Sen
+  slopes and, per value, the counts of smaller / larger / equal earlier values — which give the
+  tie-group term of Var(S) (telescoping: Σ_groups t(t−1)(2t+5) = Σ_values 6e(e+2), e = equal values
+  before it) and the median of the values without sorting.
+* The Sen slope (median) and the lower/upper confidence limits are order statistics of the
+  N = n(n−1)/2 slopes; they are found by a branch-free bucket selection (:func:`_rank_values`:
+  one histogram pass, one gather pass, counting inside a bin of ~15 values) — no sort, O(N).
+* ``z`` is computed inside; the p-value is computed vectorised outside (``scipy.special.ndtr``) so
+  that it can reproduce pymannkendall's formula bit for bit or use the accurate tail formula.
+
+Conventions reproduced from pymannkendall 1.4.3 (Hussain & Mahmud 2019, doi:10.21105/joss.01556):
+listwise NaN removal for S and Var(S), Sen slopes over pairs of valid values with their true
+index distance, Conover intercept with index time starting at 0, continuity-corrected Z, Kendall
+tau-a, detrending of the *compacted* series with t = 1..n in the modified tests. The confidence
+interval of the Sen slope reproduces ``scipy.stats.theilslopes`` (Sen 1968, eq. 2.6, with scipy's
+rounding of the ranks).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+# method codes ---------------------------------------------------------------------------------
+ORIGINAL = 0
+HAMED_RAO = 1
+YUE_WANG = 2
+PRE_WHITENING = 3
+TREND_FREE_PRE_WHITENING = 4
+
+# what to do with a negative Hamed–Rao variance
+HR_AS_PAPER = 0   # keep it (pymannkendall 1.4.3): z and p become NaN (unless S == 0)
+HR_ABS = 1        # use |sum| of the correction (pymannkendall master, commit 2776409, issue #29)
+
+# output rows ----------------------------------------------------------------------------------
+OUT_S = 0
+OUT_VAR_S = 1
+OUT_Z = 2
+OUT_TAU = 3
+OUT_SLOPE = 4
+OUT_INTERCEPT = 5
+OUT_CI_LOW = 6
+OUT_CI_HIGH = 7
+OUT_N = 8
+OUT_VAR_S0 = 9     # uncorrected (tie-corrected only) Var(S) of the series the test used
+OUT_NNS = 10       # variance correction factor n/n* (1 for original / PW / TFPW / seasonal)
+NOUT = 11
+OUT_NAMES = ("s", "var_s", "z", "tau", "slope", "intercept", "slope_low", "slope_high", "n",
+             "var_s_uncorrected", "variance_factor")
+
+#: pixels per block of the parallel loop (scratch is allocated once per block)
+BLOCK = 512
+
+_JIT = dict(cache=True, error_model="numpy", nogil=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# small helpers
+# ---------------------------------------------------------------------------------------------
+@njit(**_JIT)
+def _insertion_sort(a, lo, hi):
+    """Sort ``a[lo:hi]`` in place (ascending)."""
+    for i in range(lo + 1, hi):
+        v = a[i]
+        j = i - 1
+        while j >= lo and a[j] > v:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = v
+
+
+@njit(**_JIT)
+def _select(a, lo, hi, k):
+    """Quickselect: reorder ``a[lo:hi]`` so that ``a[k]`` is its (k−lo)-th smallest element,
+    everything left of k is <= a[k] and everything right of k is >= a[k]. Expected O(hi − lo)."""
+    hi = hi - 1
+    while hi > lo:
+        if hi - lo < 24:
+            _insertion_sort(a, lo, hi + 1)
+            return
+        mid = (lo + hi) >> 1
+        # median of three as pivot
+        if a[mid] < a[lo]:
+            t = a[mid]; a[mid] = a[lo]; a[lo] = t
+        if a[hi] < a[lo]:
+            t = a[hi]; a[hi] = a[lo]; a[lo] = t
+        if a[hi] < a[mid]:
+            t = a[hi]; a[hi] = a[mid]; a[mid] = t
+        pivot = a[mid]
+        i = lo
+        j = hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                t = a[i]; a[i] = a[j]; a[j] = t
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            return
+
+
+@njit(**_JIT)
+def _order_stats(a, nt, r, nr):
+    """Select the ranks ``r[:nr]`` (any order, duplicates allowed) of ``a[:nt]`` in place; ranks are
+    sorted first and each is selected in the part right of the previous one."""
+    _insertion_sort_int(r, 0, nr)
+    lo = 0
+    prev = -1
+    for q in range(nr):
+        k = r[q]
+        if k == prev:
+            continue
+        _select(a, lo, nt, k)
+        lo = k + 1
+        prev = k
+
+
+NBINS = 512
+
+
+@njit(**_JIT)
+def _rank_values(a, nt, r, vals_out, hist, buf, bins):
+    """Values of the order statistics ``r[0..3]`` of ``a[:nt]``, non-destructively; requires
+    r[0] <= r[2] <= r[3] <= r[1] < nt and r[3] - r[2] <= 1 (CI limits around the median pair).
+
+    Branch-free bucket selection: one histogram of the values over NBINS equal bins of [min, max]
+    gives, for each wanted rank, its bin and the number of smaller elements; one pass gathers the
+    members of the wanted bins into ``buf`` rows; the exact element is then found by counting
+    within its bin (a dozen elements on average). The bin is a monotone function of the value, so
+    the result is exact. Falls back to quickselect when the range is not finite.
+    """
+    lo = a[0]
+    hi = a[0]
+    for i in range(1, nt):
+        v = a[i]
+        lo = min(lo, v)
+        hi = max(hi, v)
+    if not (hi > lo) or not (hi - lo < np.inf):
+        if hi == lo:
+            for q in range(4):
+                vals_out[q] = lo
+            return
+        for q in range(4):
+            _select(a, 0, nt, r[q])
+            vals_out[q] = a[r[q]]
+        return
+    scale = NBINS / (hi - lo)
+    for b in range(NBINS):
+        hist[b] = 0
+    for i in range(nt):
+        b = min(int((a[i] - lo) * scale), NBINS - 1)
+        bins[i] = b
+        hist[b] += 1
+    # ranks are ordered r[0] <= r[2] <= r[3] <= r[1] (lower limit, median pair, upper limit)
+    cum = 0
+    b = 0
+    while cum + hist[b] <= r[0]:
+        cum += hist[b]
+        b += 1
+    tb0 = b
+    off0 = r[0] - cum
+    while cum + hist[b] <= r[2]:
+        cum += hist[b]
+        b += 1
+    tb2 = b
+    off2 = r[2] - cum
+    off3 = r[3] - cum
+    while cum + hist[b] <= r[1]:
+        cum += hist[b]
+        b += 1
+    tb1 = b
+    off1 = r[1] - cum
+    # does rank r[3] lie in the same bin as r[2]? (else it is the minimum of the higher bins)
+    same = off3 < hist[tb2]
+    m0 = 0; m1 = 0; m2 = 0
+    above = np.inf
+    for i in range(nt):
+        v = a[i]
+        b = bins[i]
+        buf[0, m0] = v
+        m0 += b == tb0
+        buf[1, m1] = v
+        m1 += b == tb1
+        buf[2, m2] = v
+        m2 += b == tb2
+        above = min(above, v if b > tb2 else np.inf)
+    vals_out[0] = _kth_small(buf[0], m0, off0)
+    vals_out[1] = _kth_small(buf[1], m1, off1)
+    vals_out[2] = _kth_small(buf[2], m2, off2)
+    if off3 == off2:
+        vals_out[3] = vals_out[2]
+    elif same:
+        vals_out[3] = _kth_small(buf[2], m2, off3)
+    else:
+        vals_out[3] = above
+
+
+@njit(**_JIT)
+def _kth_small(b, m, k):
+    """k-th smallest of the few values ``b[:m]`` by counting (no reordering)."""
+    if m > 96:
+        _select(b, 0, m, k)
+        return b[k]
+    for i in range(m):
+        v = b[i]
+        less = 0
+        eq = 0
+        for j in range(m):
+            w = b[j]
+            less += w < v
+            eq += w == v
+        if less <= k and k < less + eq:
+            return v
+    return np.nan
+
+
+@njit(**_JIT)
+def _insertion_sort_int(a, lo, hi):
+    for i in range(lo + 1, hi):
+        v = a[i]
+        j = i - 1
+        while j >= lo and a[j] > v:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = v
+
+
+@njit(**_JIT)
+def _tie_numerator(srt, m):
+    """n(n−1)(2n+5) − Σ_p t_p(t_p−1)(2t_p+5) for the *sorted* values ``srt[:m]`` (int64, exact)."""
+    num = m * (m - 1) * (2 * m + 5)
+    i = 0
+    while i < m:
+        j = i + 1
+        while j < m and srt[j] == srt[i]:
+            j += 1
+        t = j - i
+        if t > 1:
+            num -= t * (t - 1) * (2 * t + 5)
+        i = j
+    return num
+
+
+@njit(**_JIT)
+def _mk_score(a, m):
+    s = 0
+    for k in range(m - 1):
+        ak = a[k]
+        for j in range(k + 1, m):
+            if a[j] > ak:
+                s += 1
+            elif a[j] < ak:
+                s -= 1
+    return s
+
+
+@njit(**_JIT)
+def _z_score(s, var_s):
+    """Continuity-corrected Z (Kendall 1975): (S−1)/σ, 0, (S+1)/σ; NaN when Var(S) < 0."""
+    if s > 0:
+        return (s - 1.0) / np.sqrt(var_s)
+    elif s == 0:
+        return 0.0
+    return (s + 1.0) / np.sqrt(var_s)
+
+
+@njit(**_JIT)
+def _pw_leaf(a, lo, n):
+    """numpy's pairwise summation kernel for n <= 128 (8 accumulators)."""
+    if n < 8:
+        res = -0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0 = a[lo]; r1 = a[lo + 1]; r2 = a[lo + 2]; r3 = a[lo + 3]
+    r4 = a[lo + 4]; r5 = a[lo + 5]; r6 = a[lo + 6]; r7 = a[lo + 7]
+    i = 8
+    stop = n - (n % 8)
+    while i < stop:
+        r0 += a[lo + i]; r1 += a[lo + i + 1]; r2 += a[lo + i + 2]; r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]; r5 += a[lo + i + 5]; r6 += a[lo + i + 6]; r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+# numpy recurses (n > 128: split at n2 = n//2 rounded down to a multiple of 8). numba cannot cache
+# self-recursive functions, so the recursion is unrolled into levels (exact for n <= 4096).
+@njit(**_JIT)
+def _pw_l1(a, lo, n):
+    if n <= 128:
+        return _pw_leaf(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pw_leaf(a, lo, n2) + _pw_leaf(a, lo + n2, n - n2)
+
+
+@njit(**_JIT)
+def _pw_l2(a, lo, n):
+    if n <= 256:
+        return _pw_l1(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pw_l1(a, lo, n2) + _pw_l1(a, lo + n2, n - n2)
+
+
+@njit(**_JIT)
+def _pw_l3(a, lo, n):
+    if n <= 512:
+        return _pw_l2(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pw_l2(a, lo, n2) + _pw_l2(a, lo + n2, n - n2)
+
+
+@njit(**_JIT)
+def _pw_l4(a, lo, n):
+    if n <= 1024:
+        return _pw_l3(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pw_l3(a, lo, n2) + _pw_l3(a, lo + n2, n - n2)
+
+
+@njit(**_JIT)
+def _pw_l5(a, lo, n):
+    if n <= 2048:
+        return _pw_l4(a, lo, n)
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pw_l4(a, lo, n2) + _pw_l4(a, lo + n2, n - n2)
+
+
+@njit(**_JIT)
+def _pairwise_sum(a, lo, n):
+    """numpy's pairwise summation of ``a[lo:lo+n]`` (same association order as ``np.sum``),
+    valid for n <= 4096 (longer series: the difference is at rounding level only)."""
+    if n <= 4096:
+        return _pw_l5(a, lo, n)
+    s = 0.0
+    for i in range(lo, lo + n):
+        s += a[i]
+    return s
+
+
+@njit(**_JIT)
+def _center(a, m, y):
+    """y = a − mean(a) with numpy's mean (pairwise sum / m)."""
+    mu = (0.0 + _pairwise_sum(a, 0, m)) / m
+    for k in range(m):
+        y[k] = a[k] - mu
+
+
+@njit(**_JIT)
+def _acov(y, m, lag):
+    """Σ_t y[t+lag]·y[t] / m (the biased autocovariance of pymannkendall's ``__acf``)."""
+    c = 0.0
+    for t in range(m - lag):
+        c += y[t + lag] * y[t]
+    return c / m
+
+
+@njit(**_JIT)
+def _acf1(a, m, y):
+    _center(a, m, y)
+    return _acov(y, m, 1) / _acov(y, m, 0)
+
+
+@njit(**_JIT)
+def _mk_on(a, m, srt):
+    """(S, Var(S) numerator) of ``a[:m]``; ``srt`` is scratch."""
+    s = _mk_score(a, m)
+    for k in range(m):
+        srt[k] = a[k]
+    _insertion_sort(srt, 0, m)
+    return s, _tie_numerator(srt, m)
+
+
+# ---------------------------------------------------------------------------------------------
+# one pixel
+# ---------------------------------------------------------------------------------------------
+@njit(**_JIT)
+def _mk_pixel(row, T, method, zcrit, zq, lag, hr_mode, out, i,
+              vals, idx, srt, slopes, w1, w2, ranks, rv, hist, buf, bins, less, greater, eqb):
+    n = 0
+    for t in range(T):
+        v = row[t]
+        if v == v:
+            vals[n] = v
+            idx[n] = t
+            n += 1
+    out[OUT_N, i] = n
+    if n < 2:
+        for q in range(NOUT):
+            if q != OUT_N:
+                out[q, i] = np.nan
+        return
+
+    # One pass over the pairs (valid values, true index distance): S, all Sen slopes, and per value
+    # the number of smaller / larger / equal-and-earlier values (-> tie groups and the median).
+    for k in range(n):
+        less[k] = 0
+        greater[k] = 0
+        eqb[k] = 0
+    s = 0
+    nt = 0
+    for k in range(n - 1):
+        vk = vals[k]
+        ik = idx[k]
+        lk = 0
+        gk = 0
+        for j in range(k + 1, n):
+            vj = vals[j]
+            gt = np.int64(vj > vk)
+            lt = np.int64(vj < vk)
+            gk += gt
+            lk += lt
+            less[j] += gt
+            greater[j] += lt
+            eqb[j] += np.int64(vj == vk)
+            slopes[nt + j - k - 1] = (vj - vk) / (idx[j] - ik)
+        nt += n - k - 1
+        s += gk - lk
+        less[k] += lk
+        greater[k] += gk
+    # Var(S) numerator: n(n-1)(2n+5) - sum_groups t(t-1)(2t+5) = ... - sum_values 6 e(e+2),
+    # e = number of equal values before it (telescoping sum over each tie group)
+    num = n * (n - 1) * (2 * n + 5)
+    for k in range(n):
+        e = eqb[k]
+        num -= 6 * e * (e + 2)
+    var0 = num / 18.0
+    h = n // 2
+    lo_v = np.nan
+    hi_v = np.nan
+    for k in range(n):
+        if less[k] <= h and h < n - greater[k]:
+            hi_v = vals[k]
+        if less[k] <= h - 1 and h - 1 < n - greater[k]:
+            lo_v = vals[k]
+    if n % 2 == 1:
+        med_v = hi_v
+        med_t = float(idx[h])
+    else:
+        med_v = (lo_v + hi_v) / 2.0
+        med_t = (float(idx[h - 1]) + float(idx[h])) / 2.0
+
+    # Sen slope and scipy.stats.theilslopes confidence limits (Sen 1968 eq. 2.6)
+    sigma = math.sqrt((1.0 / 18.0) * num)
+    ru = int(np.rint((nt - zq * sigma) / 2.0))
+    if ru > nt - 1:
+        ru = nt - 1
+    rl = int(np.rint((nt + zq * sigma) / 2.0)) - 1
+    if rl < 0:
+        rl = 0
+    hm = nt // 2
+    ranks[0] = rl
+    ranks[1] = ru
+    if nt % 2 == 1:
+        ranks[2] = hm
+        ranks[3] = hm
+    else:
+        ranks[2] = hm - 1
+        ranks[3] = hm
+    _rank_values(slopes, nt, ranks, rv, hist, buf, bins)
+    if nt % 2 == 1:
+        slope = rv[2]
+    else:
+        slope = (rv[2] + rv[3]) / 2.0
+    out[OUT_SLOPE, i] = slope
+    out[OUT_INTERCEPT, i] = med_v - med_t * slope
+    out[OUT_CI_LOW, i] = rv[0]
+    out[OUT_CI_HIGH, i] = rv[1]
+
+    nns = 1.0
+    m = n
+    if method == ORIGINAL:
+        var_s = var0
+    elif method == HAMED_RAO or method == YUE_WANG:
+        L = n if lag <= 0 else lag + 1
+        if L > n:
+            L = n
+        for k in range(n):
+            w1[k] = vals[k] - (k + 1) * slope          # detrended, t = 1..n
+        if method == HAMED_RAO:
+            if n < 3:
+                nns = np.nan
+            else:
+                # average ranks of the detrended values (scipy.stats.rankdata 'average')
+                for k in range(n):
+                    less = 0
+                    eq = 0
+                    wk = w1[k]
+                    for j in range(n):
+                        if w1[j] < wk:
+                            less += 1
+                        elif w1[j] == wk:
+                            eq += 1
+                    w2[k] = less + (eq + 1) / 2.0
+                _center(w2, n, w1)                     # ranks − mean (exact: half-integers)
+                c0 = _acov(w1, n, 0)
+                interval = zcrit / math.sqrt(n)
+                ub = 0.0 + interval
+                lb = 0.0 - interval
+                sni = 0.0
+                for k in range(1, L):
+                    r = _acov(w1, n, k) / c0
+                    if r <= ub and r >= lb:
+                        continue
+                    sni += float((n - k) * (n - k - 1) * (n - k - 2)) * r
+                if hr_mode == HR_ABS:
+                    sni = abs(sni)
+                nns = 1.0 + (2.0 / float(n * (n - 1) * (n - 2))) * sni
+        else:
+            _center(w1, n, w2)
+            c0 = _acov(w2, n, 0)
+            for k in range(1, L):
+                w1[k - 1] = (1.0 - k / n) * (_acov(w2, n, k) / c0)
+            sni = 0.0 + _pairwise_sum(w1, 0, L - 1)
+            nns = 1.0 + 2.0 * sni
+        var_s = var0 * nns
+    else:
+        # pre-whitening (Yue & Wang 2002) / trend-free pre-whitening (Yue et al. 2002)
+        if method == PRE_WHITENING:
+            r1 = _acf1(vals, n, w2)
+            for k in range(n - 1):
+                w1[k] = vals[k + 1] - vals[k] * r1
+        else:
+            for k in range(n):
+                w1[k] = vals[k] - (k + 1) * slope
+            r1 = _acf1(w1, n, w2)
+            for k in range(n - 1):
+                w2[k] = w1[k + 1] - w1[k] * r1
+            for k in range(n - 1):
+                w1[k] = w2[k] + (k + 1) * slope
+        m = n - 1
+        s, num = _mk_on(w1, m, srt)
+        var0 = num / 18.0
+        var_s = var0
+    out[OUT_S, i] = s
+    out[OUT_VAR_S0, i] = var0
+    out[OUT_VAR_S, i] = var_s
+    out[OUT_NNS, i] = nns
+    out[OUT_TAU, i] = s / ((0.5 * m) * (m - 1))
+    out[OUT_Z, i] = _z_score(s, var_s)
+
+
+@njit(**_JIT)
+def _mk_block(x, start, stop, method, zcrit, zq, lag, hr_mode, out):
+    T = x.shape[1]
+    vals = np.empty(T, np.float64)
+    idx = np.empty(T, np.int64)
+    srt = np.empty(T, np.float64)
+    slopes = np.empty(max(1, T * (T - 1) // 2), np.float64)
+    w1 = np.empty(T, np.float64)
+    w2 = np.empty(T, np.float64)
+    ranks = np.empty(4, np.int64)
+    rv = np.empty(4, np.float64)
+    hist = np.empty(NBINS, np.int64)
+    buf = np.empty((3, slopes.shape[0]), np.float64)
+    bins = np.empty(slopes.shape[0], np.int64)
+    less = np.empty(T, np.int64)
+    greater = np.empty(T, np.int64)
+    eqb = np.empty(T, np.int64)
+    for i in range(start, stop):
+        _mk_pixel(x[i], T, method, zcrit, zq, lag, hr_mode, out, i,
+                  vals, idx, srt, slopes, w1, w2, ranks, rv, hist, buf, bins, less, greater, eqb)
+
+
+@njit(parallel=True, **_JIT)
+def mk_rows_parallel(x, method, zcrit, zq, lag, hr_mode, out):
+    """Fill ``out[NOUT, npix]`` for every row of ``x[npix, T]`` (numba threads over blocks)."""
+    npix = x.shape[0]
+    nblk = (npix + BLOCK - 1) // BLOCK
+    for b in prange(nblk):
+        stop = (b + 1) * BLOCK
+        if stop > npix:
+            stop = npix
+        _mk_block(x, b * BLOCK, stop, method, zcrit, zq, lag, hr_mode, out)
+
+
+@njit(**_JIT)
+def mk_rows_serial(x, method, zcrit, zq, lag, hr_mode, out):
+    """Single-threaded twin of :func:`mk_rows_parallel` (for dask workers: one level of parallelism)."""
+    _mk_block(x, 0, x.shape[0], method, zcrit, zq, lag, hr_mode, out)
+
+
+# ---------------------------------------------------------------------------------------------
+# seasonal Mann–Kendall (Hirsch, Slack & Smith 1982) as pymannkendall.seasonal_test
+# ---------------------------------------------------------------------------------------------
+@njit(**_JIT)
+def _seasonal_pixel(row, T, period, zq, out, i, col, colidx, srt, slopes, allv, ranks, rv, hist, buf, bins):
+    ny = (T + period - 1) // period
+    s = 0
+    var_s = 0.0
+    num_tot = 0
+    denom = 0.0
+    nt = 0
+    for g in range(period):
+        m = 0
+        for y in range(ny):
+            t = y * period + g
+            if t < T:
+                v = row[t]
+                if v == v:
+                    col[m] = v
+                    colidx[m] = y
+                    m += 1
+        for k in range(m - 1):
+            vk = col[k]
+            ik = colidx[k]
+            for j in range(k + 1, m):
+                vj = col[j]
+                if vj > vk:
+                    s += 1
+                elif vj < vk:
+                    s -= 1
+                slopes[nt] = (vj - vk) / (colidx[j] - ik)
+                nt += 1
+        for k in range(m):
+            srt[k] = col[k]
+        _insertion_sort(srt, 0, m)
+        num = _tie_numerator(srt, m)
+        num_tot += num
+        var_s = var_s + num / 18.0
+        denom = denom + (0.5 * m) * (m - 1)
+    # all valid values (for the Conover intercept)
+    nv = 0
+    for t in range(T):
+        v = row[t]
+        if v == v:
+            allv[nv] = v
+            colidx[nv] = t
+            nv += 1
+    out[OUT_N, i] = nv
+    if nt == 0:
+        for q in range(NOUT):
+            if q != OUT_N:
+                out[q, i] = np.nan
+        return
+    sigma = math.sqrt((1.0 / 18.0) * num_tot)
+    ru = int(np.rint((nt - zq * sigma) / 2.0))
+    if ru > nt - 1:
+        ru = nt - 1
+    rl = int(np.rint((nt + zq * sigma) / 2.0)) - 1
+    if rl < 0:
+        rl = 0
+    hm = nt // 2
+    ranks[0] = rl
+    ranks[1] = ru
+    if nt % 2 == 1:
+        ranks[2] = hm
+        ranks[3] = hm
+    else:
+        ranks[2] = hm - 1
+        ranks[3] = hm
+    _rank_values(slopes, nt, ranks, rv, hist, buf, bins)
+    if nt % 2 == 1:
+        slope = rv[2]
+    else:
+        slope = (rv[2] + rv[3]) / 2.0
+    h = nv // 2
+    if nv % 2 == 1:
+        _select(allv, 0, nv, h)
+        med_v = allv[h]
+        med_t = float(colidx[h])
+    else:
+        _select(allv, 0, nv, h - 1)
+        _select(allv, h, nv, h)
+        med_v = (allv[h - 1] + allv[h]) / 2.0
+        med_t = (float(colidx[h - 1]) + float(colidx[h])) / 2.0
+    out[OUT_S, i] = s
+    out[OUT_VAR_S, i] = var_s
+    out[OUT_VAR_S0, i] = var_s
+    out[OUT_NNS, i] = 1.0
+    out[OUT_TAU, i] = s / denom
+    out[OUT_Z, i] = _z_score(s, var_s)
+    out[OUT_SLOPE, i] = slope
+    out[OUT_INTERCEPT, i] = med_v - med_t / period * slope
+    out[OUT_CI_LOW, i] = rv[0]
+    out[OUT_CI_HIGH, i] = rv[1]
+
+
+@njit(**_JIT)
+def _seasonal_block(x, start, stop, period, zq, out):
+    T = x.shape[1]
+    ny = (T + period - 1) // period
+    col = np.empty(ny, np.float64)
+    colidx = np.empty(max(T, ny), np.int64)
+    srt = np.empty(ny, np.float64)
+    slopes = np.empty(max(1, period * ny * (ny - 1) // 2), np.float64)
+    allv = np.empty(T, np.float64)
+    ranks = np.empty(4, np.int64)
+    rv = np.empty(4, np.float64)
+    hist = np.empty(NBINS, np.int64)
+    buf = np.empty((3, slopes.shape[0]), np.float64)
+    bins = np.empty(slopes.shape[0], np.int64)
+    for i in range(start, stop):
+        _seasonal_pixel(x[i], T, period, zq, out, i, col, colidx, srt, slopes, allv, ranks, rv, hist, buf, bins)
+
+
+@njit(parallel=True, **_JIT)
+def seasonal_rows_parallel(x, period, zq, out):
+    npix = x.shape[0]
+    nblk = (npix + BLOCK - 1) // BLOCK
+    for b in prange(nblk):
+        stop = (b + 1) * BLOCK
+        if stop > npix:
+            stop = npix
+        _seasonal_block(x, b * BLOCK, stop, period, zq, out)
+
+
+@njit(**_JIT)
+def seasonal_rows_serial(x, period, zq, out):
+    _seasonal_block(x, 0, x.shape[0], period, zq, out)
