@@ -32,6 +32,7 @@ from scipy.ndimage import gaussian_filter
 from scipy.special import ndtr
 
 from ..errors import ConfigError, located
+from .climate import climate_zone, saturation_vapour_pressure
 from .grid import cell_area, grid_coords, land_fraction, land_mask
 
 __all__ = ["PFTS", "PFT_BASE_RATE", "DRIVER_VARS", "demo_drivers", "demo_site_observations",
@@ -219,9 +220,7 @@ def _toa_insolation(lat_deg: np.ndarray, doy: np.ndarray) -> np.ndarray:
     return 1361.0 / np.pi * (h0 * np.sin(phi) * np.sin(dec) + np.cos(phi) * np.cos(dec) * np.sin(h0))
 
 
-def _es_hpa(t):
-    """Saturation vapour pressure [hPa], Magnus form of Alduchov & Eskridge (1996)."""
-    return 6.1094 * np.exp(17.625 * t / (t + 243.04))
+_es_hpa = saturation_vapour_pressure
 
 
 def er_true_model(TA, SWC, MAT, MAP, rref):
@@ -409,13 +408,6 @@ SITE_REGIONS = (
     ("Tropics", "BR", (-23.5, 23.5, -180.0, 180.0), 0.06),
     ("Other", "RU", (-60.0, 90.0, -180.0, 180.0), 0.03),
 )
-
-
-def climate_zone(mat) -> np.ndarray:
-    """Climate zone by mean annual temperature as in the seed: boreal MAT < 2 degC, temperate
-    2 <= MAT <= 17 degC, tropical MAT > 17 degC."""
-    mat = np.asarray(mat, dtype=float)
-    return np.where(mat < 2.0, "boreal", np.where(mat <= 17.0, "temperate", "tropical"))
 
 
 def _site_pixels(w: _World, n_sites: int, rng: np.random.Generator):

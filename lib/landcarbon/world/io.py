@@ -1,0 +1,550 @@
+"""Loaders of monthly gridded climate (CRU TS 4.0x, ERA5 monthly means) and FLUXNET2015 monthly
+site files into the standard landcarbon forms.
+
+Standard monthly gridded driver Dataset
+    dims (time, lat, lon); time = first day of each month (``attrs['time_label'] = 'month start'``);
+    lat ascending (south to north), lon -180..180 (cell centres, degrees); float32 variables with
+    ``units``: TA, TMIN, TMAX, DTR [degC], P [mm month-1], PET [mm d-1], VAP, VPD [hPa], RH [%],
+    SW_IN [W m-2], SWC [m3 m-3], WET, FRS [days], CLD [%]; ``area`` [m2]; NaN over ocean.
+
+Standard site table (monthly)
+    dims (site, time); RECO_NT, RECO_DT, GPP_NT, GPP_DT, NEE [gC m-2 d-1; NEE > 0 = release,
+    NEE = RECO − GPP], NEE_QC [fraction 0-1], TA, TS [degC], SW_IN [W m-2], VPD [hPa], P [mm d-1],
+    SWC [%]; coords lat, lon, PFT (IGBP), climate_zone, MAT [degC], MAP [mm yr-1].
+
+Format notes (science brief §e): CRU TS (Harris et al. 2020, doi:10.1038/s41597-020-0453-3);
+ERA5 monthly means (Hersbach et al. 2020, doi:10.1002/qj.3803), accumulations are per day;
+FLUXNET2015 (Pastorello et al. 2020, doi:10.1038/s41597-020-0534-3), missing value -9999.
+"""
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..atomic import atomic_path
+from ..errors import DataError, UnitsError, located
+from ..units import SECONDS_PER_DAY
+from .climate import climate_zone, relative_humidity, saturation_vapour_pressure, vpd_from_vapour_pressure
+from .grid import grid_coords
+
+__all__ = ["CRU_VARIABLES", "ERA5_VARIABLES", "FLUXNET_MM_COLUMNS", "read_cru_ts", "read_era5_monthly",
+           "read_fluxnet_monthly", "standardise_grid", "to_resolution"]
+
+# ----------------------------------------------------------------------------------------------
+# common grid handling
+# ----------------------------------------------------------------------------------------------
+_LAT = ("lat", "latitude", "y")
+_LON = ("lon", "longitude", "x")
+
+
+def _find(ds, names, what, where):
+    for n in names:
+        if n in ds.dims or n in ds.coords:
+            return n
+    raise DataError(located(f"no {what} coordinate (looked for {names})", where=where,
+                            fix="the file must be a regular lat-lon grid"))
+
+
+def standardise_grid(ds: xr.Dataset, where: str = "dataset") -> xr.Dataset:
+    """Rename lat/lon, wrap longitudes to -180..180, sort both ascending (e.g. ERA5's 90 -> -90)."""
+    la, lo = _find(ds, _LAT, "latitude", where), _find(ds, _LON, "longitude", where)
+    ds = ds.rename({k: v for k, v in ((la, "lat"), (lo, "lon")) if k != v})
+    lon = ds["lon"].values.astype(float)
+    if np.nanmax(lon) > 180.0:
+        ds = ds.assign_coords(lon=((lon + 180.0) % 360.0) - 180.0)
+    ds = ds.sortby("lat").sortby("lon")
+    if ds.indexes["lon"].has_duplicates:
+        ds = ds.isel(lon=~ds.indexes["lon"].duplicated())
+    ds["lat"].attrs.update(units="degrees_north")
+    ds["lon"].attrs.update(units="degrees_east")
+    return ds
+
+
+def to_resolution(ds: xr.Dataset, resolution: float | None) -> xr.Dataset:
+    """Put ``ds`` on the standard grid of ``resolution`` [deg].
+
+    When the source cell centres nest in the target cells (e.g. CRU 0.5 -> 2 deg) cells are block
+    averaged (NaN ignored; a target cell is land when any source cell is); otherwise (e.g. ERA5's
+    0.25-deg grid whose points sit on cell edges) values are linearly interpolated to the target
+    cell centres (our choice; conservative regridding is left to dedicated tools).
+    """
+    if resolution is None:
+        return ds
+    tlat, tlon = grid_coords(resolution)
+    lat, lon = ds["lat"].values, ds["lon"].values
+    dlat = float(np.median(np.diff(lat))) if lat.size > 1 else float(resolution)
+    k = resolution / dlat
+    ki = int(round(k))
+    aligned = abs(k - ki) < 1e-6 and ki >= 1 and lat.size == 180 / dlat and lon.size == 360 / dlat
+    if aligned and np.allclose(lat[0], -90 + dlat / 2):
+        if ki == 1:
+            return ds
+        ints = [v for v in ds.data_vars if ds[v].dtype.kind in "iu"]
+        floats = ds.drop_vars(ints)
+        out = floats.coarsen(lat=ki, lon=ki, boundary="exact").mean(keep_attrs=True)  # NaN skipped
+        if ints:  # station counts: the largest count of the block
+            out = out.merge(ds[ints].coarsen(lat=ki, lon=ki, boundary="exact").max(keep_attrs=True))
+        for v in out.data_vars:
+            if out[v].dtype == np.float64 and v in floats and floats[v].dtype == np.float32:
+                out[v] = out[v].astype("float32")
+        return out.assign_coords(lat=tlat, lon=tlon)
+    pad = ds.isel(lon=[-1]).assign_coords(lon=ds["lon"].values[-1:] - 360.0)
+    pad2 = ds.isel(lon=[0]).assign_coords(lon=ds["lon"].values[:1] + 360.0)
+    ext = xr.concat([pad, ds, pad2], dim="lon")
+    return ext.interp(lat=tlat, lon=tlon, method="linear")
+
+
+def _month_start(ds: xr.Dataset, where: str) -> xr.Dataset:
+    t = ds.indexes["time"]
+    try:
+        ms = pd.DatetimeIndex(t).to_period("M").to_timestamp()
+    except (TypeError, ValueError) as exc:
+        raise DataError(located(f"time axis cannot be read as dates ({exc})", where=where,
+                                fix="the time variable needs CF units such as 'days since 1900-1-1'")) from exc
+    if ms.has_duplicates:
+        dup = ms[ms.duplicated()][0]
+        raise DataError(located(f"two time steps fall in the same month ({dup:%Y-%m})", where=where,
+                                fix="the file must hold monthly data; remove duplicates"))
+    ds = ds.assign_coords(time=ms)
+    ds.attrs["time_label"] = "month start"
+    return ds
+
+
+def _select_years(ds: xr.Dataset, years, where: str) -> xr.Dataset:
+    if years is None:
+        return ds
+    y0, y1 = int(years[0]), int(years[1])
+    out = ds.sel(time=slice(f"{y0}-01-01", f"{y1}-12-31"))
+    if out.sizes["time"] == 0:
+        t = ds.indexes["time"]
+        raise DataError(located(f"no data in {y0}-{y1}", where=f"{where} (covers {t[0]:%Y-%m}..{t[-1]:%Y-%m})",
+                                fix="choose years inside the file's period"))
+    return out
+
+
+def _units_key(u: str | None) -> str:
+    return " ".join(str(u or "").replace("**", "").replace("^", "").strip().lower().split())
+
+
+def _add_derived(ds: xr.Dataset) -> xr.Dataset:
+    """VPD and RH from TA and VAP when missing (Magnus e_s; VPD clipped at 0)."""
+    if "TA" in ds and "VAP" in ds:
+        if "VPD" not in ds:
+            ds["VPD"] = vpd_from_vapour_pressure(ds["TA"], ds["VAP"]).astype("float32").assign_attrs(
+                units="hPa", long_name="vapour-pressure deficit (from TA and VAP)")
+        if "RH" not in ds:
+            ds["RH"] = relative_humidity(ds["TA"], ds["VAP"]).astype("float32").assign_attrs(
+                units="%", long_name="relative humidity (from TA and VAP)")
+    return ds
+
+
+def _finish_grid(ds: xr.Dataset, resolution, title: str) -> xr.Dataset:
+    ds = to_resolution(ds, resolution)
+    from .grid import cell_area
+
+    res = float(np.median(np.diff(ds["lat"].values))) if ds.sizes["lat"] > 1 else (resolution or 0.5)
+    ds["area"] = cell_area(ds["lat"].values, ds["lon"].values, res)
+    ds.attrs.update({"title": title, "time_label": "month start", "resolution_deg": res})
+    return ds
+
+
+def _open_nc(path: Path, where: str, **kw) -> xr.Dataset:
+    try:
+        ds = xr.open_dataset(path, **kw)
+    except Exception as exc:  # netCDF4/h5netcdf raise many types for corrupt files
+        raise DataError(located(f"cannot open as netCDF ({type(exc).__name__}: {exc})", where=where,
+                                fix="the file is corrupt or truncated; download it again")) from exc
+    if not ds.data_vars and not ds.sizes:
+        raise DataError(located("cannot open as netCDF: the file holds no dimensions or variables", where=where,
+                                fix="the file is corrupt or truncated; download it again"))
+    return ds
+
+
+# ----------------------------------------------------------------------------------------------
+# CRU TS
+# ----------------------------------------------------------------------------------------------
+#: CRU TS code -> (standard name, accepted unit spellings (normalised), standard units).
+CRU_VARIABLES = {
+    "tmp": ("TA", ("degrees celsius", "degc", "deg c", "celsius"), "degC"),
+    "tmn": ("TMIN", ("degrees celsius", "degc", "deg c", "celsius"), "degC"),
+    "tmx": ("TMAX", ("degrees celsius", "degc", "deg c", "celsius"), "degC"),
+    "dtr": ("DTR", ("degrees celsius", "degc", "deg c", "celsius"), "degC"),
+    "pre": ("P", ("mm/month", "mm month-1", "mm per month"), "mm month-1"),
+    "pet": ("PET", ("mm/day", "mm d-1", "mm day-1", "mm per day"), "mm d-1"),
+    "vap": ("VAP", ("hpa", "hectopascals"), "hPa"),
+    "wet": ("WET", ("days",), "days"),
+    "frs": ("FRS", ("days",), "days"),
+    "cld": ("CLD", ("percentage", "%", "percent"), "%"),
+}
+_CRU_NAME = re.compile(r"cru_ts(?P<ver>\d+\.\d+)\.(?P<y0>\d{4})\.(?P<y1>\d{4})\.(?P<var>[a-z]{3})\.dat\.nc(?P<gz>\.gz)?$")
+
+
+def _gunzip_cached(path: Path) -> Path:
+    """Decompress ``*.nc.gz`` once into the landcarbon cache (keyed by name, size and mtime)."""
+    from ..paths import download_cache
+
+    st = path.stat()
+    target = download_cache() / "gunzip" / f"{path.name[:-3]}.{st.st_size}.{int(st.st_mtime)}.nc"
+    if target.is_file():
+        return target
+    try:
+        with atomic_path(target, suffix=".nc") as tmp:
+            with gzip.open(path, "rb") as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst, length=1 << 20)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DataError(located(f"cannot decompress ({exc})", where=str(path),
+                                fix="the .gz file is corrupt or truncated; download it again")) from exc
+    return target
+
+
+def read_cru_ts(paths: Iterable[Path | str], *, years=None, resolution: float | None = None, variables=None,
+                mask_no_station: bool = False, chunks: dict | None = None, **ignored) -> xr.Dataset:
+    """Read CRU TS 4.0x monthly files (``cru_ts4.04.1901.2019.<var>.dat.nc`` or ``.nc.gz``).
+
+    Parameters
+    ----------
+    paths : list of path
+        One file per variable (tmp, tmn, tmx, dtr, pre, pet, vap, wet, frs, cld); gzip files are
+        decompressed once into the landcarbon cache and opened lazily.
+    years : (int, int), optional
+        Inclusive year range to keep.
+    resolution : float, optional
+        Target grid [deg]; 0.5 (native) or a multiple (block mean).
+    variables : sequence of str, optional
+        CRU codes to read (default: all given).
+    mask_no_station : bool
+        Set values with ``stn == 0`` (pure climatology, no station within the correlation
+        distance) to NaN.
+    chunks : dict, optional
+        Dask chunks (default one year of months).
+    **ignored
+        Demo-only arguments (``seed``, ``n_sites``...) accepted so one call works for both sources.
+
+    Returns
+    -------
+    xarray.Dataset
+        Standard monthly gridded drivers (see module docstring) with the station counts as
+        ``<NAME>_stn`` (int16, -1 = missing) and derived VPD [hPa], RH [%] when tmp and vap are read.
+        Fill values (9.96921e36) become NaN; PET stays in mm d-1 (× days in month for a monthly total).
+    """
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise DataError(located("no CRU TS file given", where="read_cru_ts", fix="pass cru_ts4.0x.*.dat.nc(.gz) files"))
+    chunks = chunks or {"time": 12}
+    parts = []
+    for p in sorted(paths):
+        m = _CRU_NAME.search(p.name)
+        if not m:
+            raise DataError(located("file name does not look like a CRU TS file", where=str(p),
+                                    fix="expected cru_ts4.0x.YYYY.YYYY.<var>.dat.nc or .nc.gz"))
+        code = m["var"]
+        if code not in CRU_VARIABLES:
+            raise DataError(located(f"unknown CRU TS variable {code!r}", where=str(p),
+                                    fix=f"use one of {sorted(CRU_VARIABLES)}"))
+        if variables is not None and code not in variables:
+            continue
+        if not p.is_file():
+            raise DataError(located("file not found", where=str(p)))
+        nc = _gunzip_cached(p) if m["gz"] else p
+        where = f"{p.name}"
+        ds = _open_nc(nc, where, decode_timedelta=False, chunks=chunks)
+        if code not in ds:
+            raise DataError(located(f"variable {code!r} missing (has {sorted(ds.data_vars)})", where=where,
+                                    fix="the file name and content disagree; check the download"))
+        name, accepted, units = CRU_VARIABLES[code]
+        u = _units_key(ds[code].attrs.get("units"))
+        if u not in accepted:
+            raise UnitsError(located(f"variable {code!r} has units {ds[code].attrs.get('units')!r}, expected {units!r}",
+                                     where=f"{where}, variable {code}",
+                                     fix="use the original CRU TS file or convert the variable first"))
+        ds = standardise_grid(ds, where)
+        if "time" not in ds.dims:
+            raise DataError(located("no time dimension", where=where))
+        ds = _month_start(ds, where)
+        ds = _select_years(ds, years, where)
+        da = ds[code].astype("float32")
+        da = da.where(np.abs(da) < 1e30)  # fill value even when the attribute is missing
+        out = {name: da.assign_attrs(units=units, long_name=ds[code].attrs.get("long_name", name),
+                                     source_variable=f"CRU TS {m['ver']} {code}")}
+        if "stn" in ds:
+            stn = ds["stn"]
+            stn = stn.where(np.isfinite(stn) & (stn >= 0), -1).astype("int16")
+            out[f"{name}_stn"] = stn.assign_attrs(units="1", long_name=f"number of stations influencing {name}",
+                                                  missing_value=-1)
+            if mask_no_station:
+                out[name] = out[name].where(stn != 0)
+        parts.append(xr.Dataset(out, attrs={}))
+    if not parts:
+        raise DataError(located(f"none of the requested variables {variables} among the files", where="read_cru_ts"))
+    try:
+        merged = xr.merge(parts, join="outer", compat="override", combine_attrs="override")
+    except ValueError as exc:
+        raise DataError(located(f"CRU files do not share one grid/time axis ({exc})", where="read_cru_ts",
+                                fix="use files of the same CRU TS version")) from exc
+    merged = _add_derived(merged)
+    return _finish_grid(merged, resolution, "CRU TS monthly climate")
+
+
+# ----------------------------------------------------------------------------------------------
+# ERA5 monthly means
+# ----------------------------------------------------------------------------------------------
+#: ERA5 short name -> (standard name, accepted units (normalised), kind).
+ERA5_VARIABLES = {
+    "t2m": ("TA", ("k",), "kelvin"),
+    "d2m": ("TD", ("k",), "kelvin"),
+    "mx2t": ("TMAX", ("k",), "kelvin"),
+    "mn2t": ("TMIN", ("k",), "kelvin"),
+    "swvl1": ("SWC", ("m3 m-3", "m3/m3", "m3 m-3 "), "volumetric"),
+    "ssrd": ("SW_IN", ("j m-2",), "daily_energy"),
+    "tp": ("P", ("m",), "daily_depth"),
+}
+
+
+def _collapse_expver(ds: xr.Dataset) -> xr.Dataset:
+    """Old CDS files with ERA5 + ERA5T carry an ``expver`` dimension: take ERA5 (expver 1) where
+    present, else the preliminary ERA5T value (e.g. expver 5)."""
+    if "expver" not in ds.dims:
+        return ds.drop_vars([c for c in ("expver", "number") if c in ds.coords], errors="ignore")
+    order = sorted(ds["expver"].values, key=lambda v: int(str(v).strip() or 0))
+    out = ds.sel(expver=order[0], drop=True)
+    for e in order[1:]:
+        out = out.combine_first(ds.sel(expver=e, drop=True))
+    return out
+
+
+def read_era5_monthly(paths: Iterable[Path | str], *, years=None, resolution: float | None = None,
+                      chunks: dict | None = None, **ignored) -> xr.Dataset:
+    """Read ERA5 (or ERA5-Land) monthly-averaged reanalysis netCDF files from the CDS.
+
+    Accepts the new CDS layout (time dimension ``valid_time``, coordinates ``number``/``expver``,
+    unpacked float32) and the old one (``time``, int16 packed with ``scale_factor``/``add_offset``,
+    optional ``expver`` dimension for ERA5T months). Latitudes north-to-south and longitudes 0..360
+    are put on the standard grid.
+
+    Conversions (monthly means of daily accumulations, ECMWF "ERA5: how to calculate accumulated
+    variables"): t2m, d2m, mx2t, mn2t K -> degC; ssrd J m-2 (per day) / 86400 -> W m-2; tp m (per
+    day) × 1000 × days in month -> mm month-1; swvl1 m3 m-3 kept. From d2m: VAP = e_s(Td) [hPa],
+    VPD = e_s(T) − e_s(Td) [hPa] (>= 0), RH = 100 e_s(Td)/e_s(T) [%].
+
+    Returns
+    -------
+    xarray.Dataset
+        Standard monthly gridded drivers (see module docstring).
+    """
+    paths = [Path(p) for p in paths]
+    if not paths:
+        raise DataError(located("no ERA5 file given", where="read_era5_monthly"))
+    chunks = chunks or {}
+    parts = []
+    for p in sorted(paths):
+        where = p.name
+        if not p.is_file():
+            raise DataError(located("file not found", where=str(p)))
+        ds = _open_nc(p, where, chunks=chunks or None)
+        if "valid_time" in ds.dims or "valid_time" in ds.coords:
+            if "time" in ds.coords and "time" not in ds.dims:
+                ds = ds.drop_vars("time")
+            ds = ds.rename({"valid_time": "time"})
+        if "time" not in ds.dims:
+            raise DataError(located(f"no time dimension (dims {dict(ds.sizes)})", where=where,
+                                    fix="expected 'valid_time' (new CDS) or 'time' (old CDS)"))
+        ds = _collapse_expver(ds)
+        known = [v for v in ds.data_vars if v in ERA5_VARIABLES]
+        if not known:
+            raise DataError(located(f"no known ERA5 variable (found {sorted(ds.data_vars)})", where=where,
+                                    fix=f"request some of {sorted(ERA5_VARIABLES)}"))
+        ds = standardise_grid(ds, where)
+        ds = _month_start(ds, where)
+        ds = _select_years(ds, years, where)
+        days = ds["time"].dt.days_in_month.astype("float32")
+        out = {}
+        for v in known:
+            name, accepted, kind = ERA5_VARIABLES[v]
+            u = _units_key(ds[v].attrs.get("units"))
+            if u not in accepted:
+                raise UnitsError(located(f"ERA5 variable {v!r} has units {ds[v].attrs.get('units')!r}",
+                                         where=f"{where}, variable {v}",
+                                         fix=f"expected {accepted[0]!r} as delivered by the CDS"))
+            da = ds[v].astype("float32")
+            if kind == "kelvin":
+                da, units = da - 273.15, "degC"
+            elif kind == "daily_energy":
+                da, units = da / SECONDS_PER_DAY, "W m-2"
+            elif kind == "daily_depth":
+                da, units = da * 1000.0 * days, "mm month-1"
+            else:
+                units = "m3 m-3"
+            out[name] = da.astype("float32").assign_attrs(units=units, source_variable=f"ERA5 {v}",
+                                                          long_name=ds[v].attrs.get("long_name", name))
+        parts.append(xr.Dataset(out))
+    try:
+        merged = xr.merge(parts, join="outer", combine_attrs="override")
+    except (ValueError, xr.MergeError) as exc:
+        raise DataError(located(f"ERA5 files overlap inconsistently ({exc})", where="read_era5_monthly",
+                                fix="give each variable/period once")) from exc
+    if "TD" in merged and "TA" in merged:
+        es_d = saturation_vapour_pressure(merged["TD"])
+        merged["VAP"] = es_d.astype("float32").assign_attrs(units="hPa", long_name="vapour pressure (from d2m)")
+        merged["VPD"] = (saturation_vapour_pressure(merged["TA"]) - es_d).clip(min=0).astype("float32").assign_attrs(
+            units="hPa", long_name="vapour-pressure deficit (from t2m, d2m)")
+        merged["RH"] = relative_humidity(merged["TA"], es_d).astype("float32").assign_attrs(
+            units="%", long_name="relative humidity (from t2m, d2m)")
+    if "TMAX" in merged and "TMIN" in merged and "DTR" not in merged:
+        merged["DTR"] = (merged["TMAX"] - merged["TMIN"]).assign_attrs(units="degC")
+    return _finish_grid(merged, resolution, "ERA5 monthly means")
+
+
+# ----------------------------------------------------------------------------------------------
+# FLUXNET2015 monthly
+# ----------------------------------------------------------------------------------------------
+#: FULLSET_MM column -> (standard name, units at MM resolution).
+FLUXNET_MM_COLUMNS = {
+    "RECO_NT_VUT_REF": ("RECO_NT", "gC m-2 d-1"),
+    "RECO_DT_VUT_REF": ("RECO_DT", "gC m-2 d-1"),
+    "GPP_NT_VUT_REF": ("GPP_NT", "gC m-2 d-1"),
+    "GPP_DT_VUT_REF": ("GPP_DT", "gC m-2 d-1"),
+    "NEE_VUT_REF": ("NEE", "gC m-2 d-1"),
+    "NEE_VUT_REF_QC": ("NEE_QC", "1"),
+    "TA_F": ("TA", "degC"),
+    "TS_F_MDS_1": ("TS", "degC"),
+    "SW_IN_F": ("SW_IN", "W m-2"),
+    "VPD_F": ("VPD", "hPa"),
+    "P_F": ("P", "mm d-1"),
+    "SWC_F_MDS_1": ("SWC", "%"),
+}
+_FLX_NAME = re.compile(r"FLX_(?P<site>[A-Z]{2}-[A-Za-z0-9]{3})_FLUXNET2015_(?P<product>[A-Z]+)_(?P<res>[A-Z]{2})_"
+                       r"(?P<y0>\d{4})-(?P<y1>\d{4})_(?P<ver>\d+-\d+)\.csv$")
+
+
+def _read_site_metadata(meta, folder: Path | None) -> pd.DataFrame:
+    if meta is None:
+        return pd.DataFrame(columns=["lat", "lon", "PFT"]).rename_axis("site")
+    if isinstance(meta, pd.DataFrame):
+        df = meta.copy()
+    elif isinstance(meta, dict):
+        df = pd.DataFrame.from_dict(meta, orient="index").rename_axis("SITE_ID").reset_index()
+    else:
+        p = Path(meta)
+        if not p.is_absolute() and folder is not None and not p.is_file():
+            p = folder / p
+        if not p.is_file():
+            raise DataError(located("site metadata file not found", where=str(p),
+                                    fix="give a CSV with SITE_ID, LOCATION_LAT, LOCATION_LONG, IGBP (FLUXNET site list)"))
+        df = pd.read_csv(p, encoding="utf-8-sig")
+    ren = {"SITE_ID": "site", "LOCATION_LAT": "lat", "LOCATION_LONG": "lon", "IGBP": "PFT",
+           "latitude": "lat", "longitude": "lon", "pft": "PFT"}
+    df = df.rename(columns={k: v for k, v in ren.items() if k in df.columns})
+    miss = [c for c in ("site", "lat", "lon") if c not in df.columns]
+    if miss:
+        raise DataError(located(f"site metadata lacks columns {miss}", where=str(meta),
+                                fix="columns SITE_ID, LOCATION_LAT, LOCATION_LONG (and IGBP) are needed"))
+    return df.set_index("site")
+
+
+def read_fluxnet_monthly(paths: Iterable[Path | str], *, metadata=None, years=None, **ignored) -> xr.Dataset:
+    """Read FLUXNET2015 FULLSET (or SUBSET) monthly files ``FLX_<SITE>_FLUXNET2015_FULLSET_MM_*.csv``.
+
+    Columns are selected by name (order is not guaranteed across sites; unknown columns are
+    ignored); ``TIMESTAMP`` is ``YYYYMM``; -9999 marks missing values. Monthly fluxes are means of
+    daily values [gC m-2 d-1]; ``NEE_VUT_REF_QC`` at MM is the fraction of good data.
+
+    Parameters
+    ----------
+    paths : list of path
+        The MM files (one per site).
+    metadata : path, DataFrame or dict, optional
+        Site coordinates and PFT: CSV with ``SITE_ID, LOCATION_LAT, LOCATION_LONG, IGBP`` (the FLUXNET
+        site list; a relative path is looked up beside the MM files). Without it lat/lon are NaN.
+    years : (int, int), optional
+        Inclusive year range to keep.
+    **ignored
+        Demo-only arguments accepted so one call works for both sources.
+
+    Returns
+    -------
+    xarray.Dataset
+        Standard site table (dims site, time; see module docstring); ``MAT`` [degC] and ``MAP``
+        [mm yr-1] from the site record when the metadata lack them; ``climate_zone`` from MAT.
+    """
+    paths = sorted(Path(p) for p in paths)
+    if not paths:
+        raise DataError(located("no FLUXNET2015 monthly file given", where="read_fluxnet_monthly"))
+    frames = {}
+    for p in paths:
+        m = _FLX_NAME.search(p.name)
+        if not m:
+            raise DataError(located("file name is not a FLUXNET2015 file name", where=str(p),
+                                    fix="expected FLX_<CC-SSS>_FLUXNET2015_FULLSET_MM_<YYYY>-<YYYY>_<v>-<v>.csv"))
+        if m["res"] != "MM":
+            raise DataError(located(f"resolution {m['res']!r} is not monthly", where=str(p),
+                                    fix="pass the *_MM_* files here; half-hourly files go to landcarbon.flux.io"))
+        try:
+            df = pd.read_csv(p, na_values=[-9999, "-9999", -9999.0], encoding="utf-8-sig", low_memory=False)
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+            raise DataError(located(f"cannot parse CSV ({exc})", where=str(p), fix="re-download the file")) from exc
+        df.columns = [c.strip() for c in df.columns]
+        if "TIMESTAMP" not in df.columns:
+            hint = " (this looks like an HH/HR/WW file)" if "TIMESTAMP_START" in df.columns else ""
+            raise DataError(located(f"column TIMESTAMP missing{hint}", where=f"{p}, header",
+                                    fix="monthly FULLSET files start with a TIMESTAMP column (YYYYMM)"))
+        if not any(c in df.columns for c in ("RECO_NT_VUT_REF", "RECO_DT_VUT_REF")):
+            raise DataError(located("neither RECO_NT_VUT_REF nor RECO_DT_VUT_REF present", where=f"{p}, header",
+                                    fix="use the FULLSET product (SUBSET lacks some partitioning columns)"))
+        ts = df["TIMESTAMP"]
+        s = ts.astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
+        bad = ~s.str.fullmatch(r"\d{6}") | ~s.str[4:6].isin([f"{k:02d}" for k in range(1, 13)])
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError(located(f"TIMESTAMP {ts.iloc[row]!r} is not YYYYMM", where=f"{p}, line {row + 2}, column TIMESTAMP",
+                                    fix="monthly files use integer YYYYMM stamps"))
+        time = pd.to_datetime(s, format="%Y%m")
+        if time.duplicated().any():
+            row = int(np.flatnonzero(time.duplicated().to_numpy())[0])
+            raise DataError(located(f"duplicate month {s.iloc[row]}", where=f"{p}, line {row + 2}"))
+        cols = {}
+        for col, (name, _) in FLUXNET_MM_COLUMNS.items():
+            if col in df.columns:
+                vals = pd.to_numeric(df[col], errors="coerce")
+                nonnum = vals.isna() & df[col].notna()
+                if nonnum.any():
+                    row = int(np.flatnonzero(nonnum.to_numpy())[0])
+                    raise DataError(located(f"non-numeric value {df[col].iloc[row]!r}", where=f"{p}, line {row + 2}, column {col}",
+                                            fix="numbers only; missing = -9999"))
+                cols[name] = vals.to_numpy(dtype=float)
+        frames[m["site"]] = pd.DataFrame(cols, index=pd.DatetimeIndex(time, name="time"))
+    sites = sorted(frames)
+    t0 = min(f.index.min() for f in frames.values())
+    t1 = max(f.index.max() for f in frames.values())
+    time = pd.date_range(t0, t1, freq="MS")
+    names = sorted({c for f in frames.values() for c in f.columns})
+    data = {n: np.full((len(sites), time.size), np.nan) for n in names}
+    for i, s in enumerate(sites):
+        f = frames[s].reindex(time)
+        for n in f.columns:
+            data[n][i] = f[n].to_numpy()
+    units = {v[0]: v[1] for v in FLUXNET_MM_COLUMNS.values()}
+    ds = xr.Dataset({n: (("site", "time"), data[n], {"units": units[n]}) for n in names},
+                    coords={"site": np.array(sites), "time": time})
+    meta = _read_site_metadata(metadata, paths[0].parent)
+    lat = np.array([float(meta["lat"].get(s, np.nan)) if s in meta.index else np.nan for s in sites])
+    lon = np.array([float(meta["lon"].get(s, np.nan)) if s in meta.index else np.nan for s in sites])
+    pft = np.array([str(meta["PFT"].get(s, "unknown")) if ("PFT" in meta and s in meta.index) else "unknown"
+                    for s in sites])
+    mat = ds["TA"].mean("time").values if "TA" in ds else np.full(len(sites), np.nan)
+    if "MAT" in meta.columns:
+        mat = np.array([float(meta["MAT"].get(s, m)) for s, m in zip(sites, mat)])
+    map_ = (ds["P"].mean("time").values * 365.25) if "P" in ds else np.full(len(sites), np.nan)
+    ds = ds.assign_coords(lat=("site", lat, {"units": "degrees_north"}), lon=("site", lon, {"units": "degrees_east"}),
+                          PFT=("site", pft), MAT=("site", mat, {"units": "degC"}),
+                          MAP=("site", map_, {"units": "mm yr-1"}), climate_zone=("site", climate_zone(mat)))
+    if years is not None:
+        ds = ds.sel(time=slice(f"{int(years[0])}-01-01", f"{int(years[1])}-12-31"))
+    ds.attrs.update({"title": "FLUXNET2015 monthly site table", "time_label": "month start"})
+    return ds
