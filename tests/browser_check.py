@@ -27,8 +27,10 @@ A page fails on
 ``external-request``   any request to a host other than 127.0.0.1/localhost (e.g. a MathJax CDN)
 ``unrendered-math``    a ``.math`` element (Sphinx's math markup) that MathJax did not typeset, or
                        a "Math Processing Error"
-``nan``                the word "nan" (case-insensitive, whole word) in the visible text outside
-                       source-code blocks (a missing indicator value)
+``nan``                the word "nan" (case-insensitive, whole word) in the text outside source code
+                       (code cells, literal blocks, inline ``code``; cell outputs ARE checked),
+                       bibliography entries and elements of class ``nan-check-skip``: a missing
+                       indicator value. Prose that must mention NaN writes it as inline code.
 ``slow-front-page``    the front page's load event later than ``max_front_page_seconds`` (2 s)
 ``site-too-large``     the whole site folder above ``max_site_bytes`` (50 MB, measured with os.walk)
 
@@ -314,6 +316,8 @@ _INSPECT_JS = r"""
   if (clone) {
     clone.querySelectorAll('script, style, noscript, .cell_input, div.highlight, code, .MathJax, mjx-container')
          .forEach(e => { if (!e.closest('.cell_output, .output')) e.remove(); });
+    // bibliography entries (authors named Nan) and explicitly exempted elements
+    clone.querySelectorAll('.bibliography, .citation, dl.citation, .nan-check-skip').forEach(e => e.remove());
     text = clone.innerText || clone.textContent || '';
   }
   const nan = [];

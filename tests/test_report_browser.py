@@ -106,7 +106,8 @@ def _clean_site(root: Path) -> Path:
         "<pre><code>x = np.nan  # code is not an indicator</code></pre>", FAKE_MATHJAX))
     (root / "chapter.html").write_text(_page(
         "Chapter", "<h1>Chapter</h1><h2 id='results'>Results</h2><p>Nothing to see.</p>"
-        "<a href='index.html'>home</a> <a href='./'>home again</a>"))
+        "<a href='index.html'>home</a> <a href='./'>home again</a>"
+        "<div class='bibliography'><p>Nan, H. et al. (2010) Nature.</p></div>"))
     return root
 
 
