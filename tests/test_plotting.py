@@ -323,3 +323,21 @@ def test_map_axes_replaces_plain_axes_and_keeps_singleton_dims_ok(no_network, tm
     assert len([a for a in fig.axes if hasattr(a, "projection")]) == 2
     fig.savefig(tmp_path / "two_panels.png")  # drawing is when cartopy would download
     plt.close("all")
+
+
+def test_regional_grid_across_the_antimeridian_stays_contiguous(no_network, tmp_path):
+    lat = np.arange(-20.0, 21.0, 2.0)
+    lon = np.arange(150.0, 211.0, 2.0)  # 150E .. 150W
+    da = xr.DataArray(np.add.outer(lat, lon), dims=("lat", "lon"), coords={"lat": lat, "lon": lon},
+                      attrs={"units": "1"})
+    grid = plotting._normalise_grid(da)
+    np.testing.assert_array_equal(grid["lon"].values, lon)  # not split into two far-apart halves
+    ax = plotting.plot_map(da, extent=(140, 220, -25, 25), projection=plotting._projection(
+        "platecarree", None, central_longitude=180.0))
+    mesh_x = ax.landcarbon_mesh.get_coordinates()[..., 0]
+    assert mesh_x.shape == (lat.size + 1, lon.size + 1)
+    ax.figure.savefig(tmp_path / "pacific.png")
+    plt.close(ax.figure)
+    # a global 0..360 grid is converted to -180..180
+    glob = _field(lon360=True)
+    assert float(plotting._normalise_grid(glob)["lon"].min()) < 0

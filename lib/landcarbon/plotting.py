@@ -397,7 +397,12 @@ def _normalise_grid(da, name: str = "field"):
     da = da.rename({lat: "lat", lon: "lon"}).transpose("lat", "lon")
     lons = np.asarray(da["lon"].values, dtype="float64")
     if np.nanmax(lons) > 180.0:
-        da = da.assign_coords(lon=((lons + 180.0) % 360.0) - 180.0)
+        span = np.nanmax(lons) - np.nanmin(lons)
+        step = np.nanmin(np.abs(np.diff(np.sort(lons)))) if lons.size > 1 else 0.0
+        # global 0..360 grids and grids wholly east of 180 become -180..180; a regional grid across
+        # the antimeridian (e.g. 150..210) keeps its contiguous 0..360 values (cartopy handles them)
+        if span + step >= 359.0 or np.nanmin(lons) >= 180.0:
+            da = da.assign_coords(lon=((lons + 180.0) % 360.0) - 180.0)
     da = da.sortby("lat").sortby("lon")
     if da["lon"].to_index().has_duplicates or da["lat"].to_index().has_duplicates:
         raise DataError(located(f"{name} has duplicate latitude/longitude values", where=f"variable {da.name!r}",
@@ -467,7 +472,8 @@ def plot_map(da, ax=None, *, cmap=None, vmin=None, vmax=None, centre=None, robus
     if extent is not None:  # colour limits from the part of the field that is on the map
         lo_lon, hi_lon, lo_lat, hi_lat = (float(e) for e in extent)
         in_lat = (field["lat"].values >= lo_lat) & (field["lat"].values <= hi_lat)
-        in_lon = (field["lon"].values >= lo_lon) & (field["lon"].values <= hi_lon)
+        flon = field["lon"].values
+        in_lon = ((flon >= lo_lon) & (flon <= hi_lon)) | ((flon - 360.0 >= lo_lon) & (flon - 360.0 <= hi_lon))
         if in_lat.any() and in_lon.any():
             shown = values[np.ix_(in_lat, in_lon)]
     finite = shown[np.isfinite(shown)]
@@ -491,7 +497,7 @@ def plot_map(da, ax=None, *, cmap=None, vmin=None, vmax=None, centre=None, robus
     else:
         norm = mcolors.Normalize(vmin=lo, vmax=hi)
     ax = map_axes(ax, projection=projection, extent=extent, coastlines=coastlines, borders=borders, **map_kw)
-    lon_e = np.clip(_edges(field["lon"].values), -180.0, 180.0)
+    lon_e = np.clip(_edges(field["lon"].values), -180.0, 180.0 if field["lon"].max() <= 180.0 else 360.0)
     lat_e = np.clip(_edges(field["lat"].values), -90.0, 90.0)
     mesh = ax.pcolormesh(lon_e, lat_e, np.ma.masked_invalid(values), cmap=cmap_obj, norm=norm,
                          transform=ccrs.PlateCarree(), shading="flat", rasterized=True, zorder=1)
