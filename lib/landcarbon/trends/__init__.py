@@ -3,8 +3,16 @@
 * :mod:`.mk` — numba kernels over (pixel, time) arrays reproducing pymannkendall 1.4.3;
 * :mod:`.field` — xarray wrappers (``apply_ufunc(..., dask="parallelized")``) and
   Benjamini–Hochberg field significance (Wilks 2016);
-* :mod:`.attribution` — detrending, partial correlation and random-forest importance per pixel.
+* :mod:`.attribution` — detrending, partial correlation and random-forest importance per pixel;
+* :mod:`.regional` — climate zones by MAT and area-integrated regional series.
 """
-from .mk import METHODS, mk_test, p_value, sens_slope
+from .attribution import (DRIVER_CLASSES, detrend, dominant_driver, partial_correlation, rf_importance,
+                          share_of_pixels)
+from .field import STAT_NAMES, fdr_significance, field_significance, trend_field
+from .mk import METHODS, critical_z, mk_test, p_value, sens_slope
+from .regional import MAT_THRESHOLDS_DEGC, ZONE_NAMES, climate_zones, regional_totals
 
-__all__ = ["METHODS", "mk_test", "p_value", "sens_slope"]
+__all__ = ["METHODS", "mk_test", "p_value", "sens_slope", "critical_z", "trend_field", "STAT_NAMES",
+           "fdr_significance", "field_significance", "detrend", "partial_correlation", "dominant_driver",
+           "rf_importance", "share_of_pixels", "DRIVER_CLASSES", "climate_zones", "regional_totals",
+           "ZONE_NAMES", "MAT_THRESHOLDS_DEGC"]

@@ -1,0 +1,60 @@
+"""Climate zones by mean annual temperature and area-integrated regional series.
+
+Zones follow the seed study (Li et al., FLUXNET2015 analysis; seed 004): boreal MAT < 2 °C,
+temperate 2 °C ≤ MAT ≤ 17 °C, tropical MAT > 17 °C, where MAT is the 1989–2018 mean of the annual
+air temperature of the pixel.
+"""
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from ..errors import DataError, located
+from ..units import gC_m2_yr_to_PgC_yr
+
+__all__ = ["ZONE_NAMES", "MAT_THRESHOLDS_DEGC", "climate_zones", "regional_totals"]
+
+ZONE_NAMES = {1: "boreal", 2: "temperate", 3: "tropical"}
+#: (boreal upper, tropical lower) MAT thresholds [degC]
+MAT_THRESHOLDS_DEGC = (2.0, 17.0)
+
+
+def climate_zones(mat: xr.DataArray, thresholds=MAT_THRESHOLDS_DEGC) -> xr.DataArray:
+    """Zone codes from mean annual temperature [degC]: 1 boreal (< 2), 2 temperate (2–17), 3 tropical (> 17).
+
+    0 where MAT is NaN (ocean). ``attrs`` carry ``flag_values``/``flag_meanings`` and thresholds.
+    """
+    u = str(mat.attrs.get("units", "degC")).replace("°", "deg").replace(" ", "")
+    if u not in ("degC", "C", "degreesC", "degrees_Celsius", "Celsius", "celsius"):
+        raise DataError(located(f"MAT must be in degC, got units {mat.attrs.get('units')!r}",
+                                where=str(mat.name), fix="convert with landcarbon.units first"))
+    lo, hi = thresholds
+    z = xr.where(mat < lo, 1, xr.where(mat <= hi, 2, 3)).where(mat.notnull(), 0).astype("int8")
+    z.name = "zone"
+    z.attrs = {"flag_values": [0, 1, 2, 3], "flag_meanings": "none boreal temperate tropical",
+               "long_name": f"climate zone by MAT (boreal < {lo} degC <= temperate <= {hi} degC < tropical)"}
+    return z
+
+
+def regional_totals(er: xr.DataArray, area: xr.DataArray, zones: xr.DataArray, dim: str = "year") -> xr.DataArray:
+    """Area-integrated totals [PgC yr-1] per year for the globe and each zone.
+
+    ``er`` is a flux density [gC m-2 yr-1] (NaN over ocean), ``area`` the cell area [m2]. Uses
+    :func:`landcarbon.units.gC_m2_yr_to_PgC_yr`. Returns dims (region, ``dim``) with regions
+    ``global``, ``boreal``, ``temperate``, ``tropical``.
+    """
+    if str(er.attrs.get("units", "gC m-2 yr-1")).replace(" ", "") not in ("gCm-2yr-1", "gCm-2a-1"):
+        raise DataError(located(f"ER must be in gC m-2 yr-1, got {er.attrs.get('units')!r}", where=str(er.name),
+                                fix="convert the annual flux to gC m-2 yr-1"))
+    regions = {"global": zones > 0, **{nm: zones == code for code, nm in ZONE_NAMES.items()}}
+    er = er.transpose(dim, ...)
+    vals = np.empty((len(regions), er.sizes[dim]))
+    a = area.broadcast_like(er.isel({dim: 0}))
+    for r, mask in enumerate(regions.values()):
+        aw = a.where(mask, 0.0).values
+        for k in range(er.sizes[dim]):
+            vals[r, k] = gC_m2_yr_to_PgC_yr(er.isel({dim: k}).values, aw)
+    out = xr.DataArray(vals, dims=("region", dim), coords={"region": list(regions), dim: er[dim].values},
+                       name=f"{er.name or 'flux'}_total", attrs={"units": "PgC yr-1",
+                                                                 "long_name": "area-integrated total"})
+    return out
