@@ -45,6 +45,7 @@ import http.server
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -166,8 +167,10 @@ class Chromium:
         if page is None:
             self.close()
             raise BrowserError("chromium has no page target")
+        # our own socket: the DevTools connection never goes through an http(s)_proxy from the environment
+        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=timeout, suppress_origin=True,
-                                              http_proxy_host=None)
+                                              socket=sock)
         self._id = 0
         self.events: list[dict] = []
         for domain in ("Page", "Runtime", "Network", "Log"):
