@@ -284,7 +284,7 @@ def read_xco2_lite(paths, good_only: bool = True) -> xr.Dataset:
             t = _seconds_to_time(ds["time"].values, f"{p}: time")
         if np.any((np.abs(la) > 90) | (np.abs(lo) > 180)):
             raise DataError(located("latitude/longitude out of range", where=str(p)))
-        ok = np.isfinite(x) & (x > 0) & (~good_only | (q == 0))
+        ok = np.isfinite(x) & (x > 0) & ((q == 0) if good_only else True)
         parts.append(pd.DataFrame({"time": t[ok], "latitude": la[ok], "longitude": lo[ok], "xco2": x[ok],
                                    "xco2_uncertainty": u[ok], "xco2_quality_flag": q[ok]}))
     df = pd.concat(parts, ignore_index=True).sort_values("time").reset_index(drop=True)
