@@ -500,17 +500,17 @@ def check_site(site: Path | str, *, screenshot_dir: Path | str | None = None, ch
             if screenshot_dir is not None:
                 want_chapter = chapter or None
                 if page == front:
-                    report.screenshots.append(browser.screenshot(Path(screenshot_dir) / "front_page.png"))
+                    report.screenshots.append(browser.screenshot(Path(screenshot_dir) / "front_page.png", full_page=True))
                 elif not any(s.name == "chapter.png" for s in report.screenshots) and (
                         (want_chapter and page == want_chapter)
                         or (want_chapter is None and "analyses/" in page)):
-                    report.screenshots.append(browser.screenshot(Path(screenshot_dir) / "chapter.png"))
+                    report.screenshots.append(browser.screenshot(Path(screenshot_dir) / "chapter.png", full_page=True))
         if screenshot_dir is not None and not any(s.name == "chapter.png" for s in report.screenshots):
             fallback = chapter if chapter in report.pages else next((p for p in report.pages if p != front), None)
             if fallback:
                 browser.navigate(urllib.parse.urljoin(base, urllib.parse.quote(fallback)))
                 browser.evaluate(_WAIT_MATHJAX_JS % {"timeout_ms": int(mathjax_timeout * 1000)}, timeout=mathjax_timeout + 10)
-                report.screenshots.append(browser.screenshot(Path(screenshot_dir) / "chapter.png"))
+                report.screenshots.append(browser.screenshot(Path(screenshot_dir) / "chapter.png", full_page=True))
         if queue:
             report.problems.append(Problem(".", "too-many-pages", f"stopped after {max_pages} pages"))
         # non-HTML internal links (downloads, sources): must exist on the server
