@@ -19,7 +19,8 @@ from ..errors import ConfigError, DataError, located
 from . import _kernels as K
 from .mk import METHODS, _ALIASES, critical_z, mk_test
 
-__all__ = ["trend_field", "fdr_significance", "field_significance", "STAT_NAMES"]
+__all__ = ["trend_field", "fdr_significance", "field_significance", "trend_categories", "trend_agreement",
+           "STAT_NAMES"]
 
 #: variables returned by :func:`trend_field` (in the order of the kernel's stat axis)
 STAT_NAMES = K.OUT_NAMES + ("p",)
@@ -189,3 +190,59 @@ def field_significance(trend: xr.Dataset, alpha_global: float = 0.05, *, factor:
     out.attrs.update(alpha_fdr=a_fdr, p_fdr_threshold=thr, field_significant=int(bool(sig.any())),
                      fdr_reference="Benjamini & Hochberg 1995; Wilks 2016 (alpha_FDR = 2 alpha_global)")
     return out
+
+
+def trend_categories(trend: xr.Dataset, significant: str = "significant") -> xr.DataArray:
+    """−1 significant decrease, 0 not significant, +1 significant increase (int8; NaN slope -> 0)."""
+    sig = trend[significant].fillna(False).astype(bool)
+    c = xr.where(sig & (trend["slope"] > 0), 1, xr.where(sig & (trend["slope"] < 0), -1, 0)).astype("int8")
+    c.name = "trend_category"
+    c.attrs = {"flag_values": [-1, 0, 1], "flag_meanings": "significant_decrease not_significant significant_increase"}
+    return c
+
+
+def trend_agreement(estimate: xr.Dataset, truth: xr.Dataset, mask: xr.DataArray | None = None, *,
+                    significant: str = "significant", weights: xr.DataArray | None = None) -> dict[str, float]:
+    """How well a trend map reproduces a reference (truth) trend map (our definitions, shares 0–1).
+
+    * ``sign_agreement_truth_significant``: where the truth's trend is significant, share of
+      pixels whose estimated slope has the same sign;
+    * ``category_agreement_truth_significant``: there, share with the same category (same sign
+      AND significant in the estimate) — the detection rate;
+    * ``category_agreement_union``: over pixels significant in either map, share with identical
+      category (penalises misses and false alarms alike);
+    * ``precision``: among pixels significant in the estimate, share significant with the same
+      sign in the truth;
+    * ``slope_correlation``: Pearson correlation of the two slope fields; ``slope_regression``:
+      least-squares slope of estimate on truth (1 = no attenuation).
+    Shares are area-weighted when ``weights`` (e.g. cell area) are given.
+    """
+    ce, ct = trend_categories(estimate, significant), trend_categories(truth, significant)
+    valid = estimate["slope"].notnull() & truth["slope"].notnull()
+    if mask is not None:
+        valid = valid & mask
+    w = (xr.ones_like(estimate["slope"]) if weights is None else weights.broadcast_like(estimate["slope"]))
+    w = w.where(valid, 0.0)
+
+    def share(cond, where):
+        ww = w.where(where, 0.0)
+        tot = float(ww.sum())
+        return float((ww * cond).sum()) / tot if tot > 0 else float("nan")
+
+    ts = ct != 0
+    es = ce != 0
+    same_sign = np.sign(estimate["slope"]) == np.sign(truth["slope"])
+    a = estimate["slope"].where(valid).values.ravel()
+    b = truth["slope"].where(valid).values.ravel()
+    ok = np.isfinite(a) & np.isfinite(b)
+    return {
+        "sign_agreement_truth_significant": share(same_sign, ts),
+        "category_agreement_truth_significant": share(ce == ct, ts),
+        "category_agreement_union": share(ce == ct, ts | es),
+        "precision": share(ce == ct, es),
+        "share_significant_estimate": share(es, valid),
+        "share_significant_truth": share(ts, valid),
+        "slope_correlation": float(np.corrcoef(a[ok], b[ok])[0, 1]) if ok.sum() > 2 else float("nan"),
+        "slope_regression": float(np.polyfit(b[ok], a[ok], 1)[0]) if ok.sum() > 2 else float("nan"),
+        "n_pixels": int(ok.sum()),
+    }

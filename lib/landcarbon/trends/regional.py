@@ -12,7 +12,7 @@ import xarray as xr
 from ..errors import DataError, located
 from ..units import gC_m2_yr_to_PgC_yr
 
-__all__ = ["ZONE_NAMES", "MAT_THRESHOLDS_DEGC", "climate_zones", "regional_totals"]
+__all__ = ["ZONE_NAMES", "MAT_THRESHOLDS_DEGC", "climate_zones", "regional_totals", "regional_trend_table"]
 
 ZONE_NAMES = {1: "boreal", 2: "temperate", 3: "tropical"}
 #: (boreal upper, tropical lower) MAT thresholds [degC]
@@ -58,3 +58,26 @@ def regional_totals(er: xr.DataArray, area: xr.DataArray, zones: xr.DataArray, d
                        name=f"{er.name or 'flux'}_total", attrs={"units": "PgC yr-1",
                                                                  "long_name": "area-integrated total"})
     return out
+
+
+def regional_trend_table(totals: xr.DataArray, dim: str = "year", alpha: float = 0.05, method: str = "original"):
+    """Mann–Kendall/Theil–Sen trend of each regional series of :func:`regional_totals`.
+
+    Returns a pandas DataFrame indexed by region with ``mean`` [PgC yr-1], ``trend``,
+    ``trend_low``/``trend_high`` (1 − alpha CI) [PgC yr-2], ``trend_pct`` [% of the mean per decade],
+    ``tau``, ``z``, ``p``, ``significant``.
+    """
+    import pandas as pd
+
+    from .mk import mk_test
+
+    vals = totals.transpose("region", dim).values
+    r = mk_test(vals, method, alpha)
+    mean = vals.mean(axis=1)
+    df = pd.DataFrame({
+        "mean": mean, "trend": r["slope"], "trend_low": r["slope_low"], "trend_high": r["slope_high"],
+        "trend_pct": 100 * 10 * r["slope"] / mean, "tau": r["tau"], "z": r["z"], "p": r["p"],
+        "significant": r["significant"],
+    }, index=pd.Index(totals["region"].values, name="region"))
+    df.attrs["units"] = {"mean": "PgC yr-1", "trend": "PgC yr-2", "trend_pct": "% per decade"}
+    return df
