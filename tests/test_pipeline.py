@@ -82,7 +82,7 @@ def test_registry_order_and_validation(project):
     (project / "notebooks" / "analyses.yaml").write_text(
         "analyses:\n  - name: a\n    notebook: missing.ipynb\n    title: A\n")
     with pytest.raises(PipelineError, match="missing.ipynb.*not found"):
-        pipeline.load_analyses(project)
+        pipeline.run(progress=False)
     (project / "notebooks" / "analyses.yaml").write_text(
         "analyses:\n  - name: a\n    notebook: 01_alpha.ipynb\n    title: A\n    depends_on: [b]\n"
         "  - name: b\n    notebook: 02_beta.ipynb\n    title: B\n    depends_on: [a]\n")

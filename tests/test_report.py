@@ -73,7 +73,7 @@ def test_built_report_has_indicator_table(project_root):
             n += 1
     assert n >= 5, "expected indicators from the analyses on the front page"
     assert not re.search(r"\bnan\b", re.sub(r"<[^>]+>", " ", html), flags=re.I), "front page shows nan"
-    assert "_static/mathjax/MathJax.js" in html and "cdn.jsdelivr" not in html
+    assert "_static/mathjax/tex-mml-chtml.js" in html and "cdn.jsdelivr" not in html
 
 
 def test_built_report_has_every_chapter_and_generated_pages(project_root):

@@ -98,9 +98,6 @@ def load_analyses(root: Path | None = None) -> dict[str, Analysis]:
         unknown = set(a) - {"name", "notebook", "title", "depends_on", "datasets", "profiles"}
         if unknown:
             raise PipelineError(located(f"unknown field(s) {sorted(unknown)}", where=where))
-        if not (root / "notebooks" / a["notebook"]).is_file():
-            raise PipelineError(located(f"notebook {a['notebook']!r} not found", where=where,
-                                        fix="create it in notebooks/ or correct the name"))
         profiles = a.get("profiles") or {}
         bad = set(profiles) - set(PROFILES)
         if bad:
@@ -310,6 +307,11 @@ def run(names: Iterable[str] | None = None, *, profile: str = "quick",
         if n not in analyses:
             raise PipelineError(located(f"unknown analysis {n!r}", fix=f"use one of {list(analyses)}"))
     selected = [n for n in analyses if n in wanted]
+    for n in selected:
+        if not (root / "notebooks" / analyses[n].notebook).is_file():
+            raise PipelineError(located(f"notebook {analyses[n].notebook!r} not found",
+                                        where=f"{root / 'notebooks' / 'analyses.yaml'}: analysis {n!r}",
+                                        fix="create it in notebooks/ or correct the name"))
     cache_dir = state_dir() / "cache"
     logs = state_dir() / "logs"
     records: list[RunRecord] = []

@@ -9,7 +9,7 @@ them is typed by hand:
 * ``datasets.md``   — ``data_manifest.yaml`` as a table (what, licence, how to get it, checksum);
 * ``provenance.md`` — environment, package versions, data hashes, parameters and timings of the run.
 
-:func:`build_report` then copies MathJax (from the PyPI package ``jupyter-server-mathjax``) into the
+:func:`build_report` then copies MathJax 3 (from the PyPI package ``django-static-mathjax``) into the
 site so that math renders without the internet, runs ``jupyter-book build`` with warnings as errors and
 checks that ``book/_build/html/index.html`` exists.
 """
@@ -176,21 +176,32 @@ def generate_pages(root: Path | None = None) -> Path:
     return gen
 
 
+#: MathJax 3 files needed for TeX input with CommonHTML output (from the PyPI package django-static-mathjax).
+_MATHJAX_PARTS = ("tex-mml-chtml.js", "output/chtml", "input/tex/extensions", "ui", "a11y", "sre", "adaptors")
+
+
 def _install_mathjax(book: Path) -> None:
-    """Copy MathJax 2.7 (shipped by the PyPI package jupyter-server-mathjax) into the site's static files."""
+    """Copy MathJax 3 (PyPI package ``django-static-mathjax``, module ``mathjax``) into the site's static files,
+    so that math renders without the internet (Sphinx would otherwise load it from a CDN)."""
     try:
-        import jupyter_server_mathjax
+        import mathjax
     except ImportError as exc:
-        raise PipelineError(located("jupyter-server-mathjax is not installed (needed to render math offline)",
+        raise PipelineError(located("django-static-mathjax is not installed (needed to render math offline)",
                                     fix="pip install -e '.[book]'")) from exc
-    src = Path(jupyter_server_mathjax.__file__).parent / "static"
+    src = Path(mathjax.__file__).parent / "static" / "mathjax"
     dst = book / "_static_generated" / "mathjax"
-    if (dst / "MathJax.js").is_file():
+    if (dst / "tex-mml-chtml.js").is_file():
         return
     if dst.exists():
         shutil.rmtree(dst)
-    # the PNG image fonts and unused output jax are large and not needed with the HTML-CSS/CommonHTML output
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.png", "imageFonts*"))
+    for part in _MATHJAX_PARTS:
+        s, d = src / "es5" / part, dst / part
+        if s.is_dir():
+            shutil.copytree(s, d)
+        else:
+            d.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(s, d)
+    shutil.copyfile(src / "LICENSE", dst / "LICENSE")
 
 
 def build_report(root: Path | None = None, *, warnings_as_errors: bool = True) -> Path:
