@@ -106,13 +106,17 @@ def posterior_prior_space(M, c, sp, Q, R):
     P[np.diag_indices(n)] += 1.0                        # I + L^T M^T R^-1 M L
     C = _chol_lower(P, "normal matrix")
     z = sla.cho_solve((C, True), B.T @ dw)
+    # P^-1 from its Cholesky factor (LAPACK dpotri: triangular inverse and product, no general inverse)
+    Pi, info = sla.lapack.dpotri(C, lower=1)
+    if info != 0:
+        raise ConfigError(located(f"LAPACK dpotri failed (info={info})", where="posterior_prior_space"))
+    Pi = np.tril(Pi) + np.tril(Pi, -1).T
     if Q.ndim == 1:
         s_hat = sp + Lq_diag * z
-        Y = sla.solve_triangular(C, np.diag(Lq_diag), lower=True)   # C^-1 L^T
+        A = Pi * np.outer(Lq_diag, Lq_diag)              # L P^-1 L^T with diagonal L
     else:
         s_hat = sp + Lq @ z
-        Y = sla.solve_triangular(C, Lq.T, lower=True)
-    A = Y.T @ Y
+        A = Lq @ Pi @ Lq.T
     return s_hat, A
 
 

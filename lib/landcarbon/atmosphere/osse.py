@@ -19,7 +19,9 @@ from .network import NETWORKS
 from .transport import ResponseFunctions, TransportModel
 
 __all__ = ["InversionSetup", "response_functions_for", "setup_inversion", "china_sink",
-           "run_cases", "CaseSummary", "summary_table"]
+           "run_cases", "CaseSummary", "summary_table", "load_observations", "region_field",
+           "period_mean_regions", "fit_statistics", "ensrf_china", "prior_covariance",
+           "simulated_at_site", "noise_experiment"]
 
 
 def response_functions_for(model: TransportModel, patterns, ds: xr.Dataset, region_codes, *, memory: int = 24,
@@ -45,6 +47,8 @@ class InversionSetup:
     n_regions: int
     n_months: int
     sites: list
+    sample_ids: list = None
+    y_true: np.ndarray = None   # noise-free observations (demo only)
 
     @property
     def n(self) -> int:
@@ -60,11 +64,35 @@ class InversionSetup:
         return np.concatenate([ds["truth_flux"].values[: self.n_months].ravel(), [ds.attrs["c0_true"]]])
 
 
+def prior_covariance(sigma, corr_months: float = 0.0, c0_sigma: float = 2.0):
+    """Prior covariance of the state (monthly regional fluxes + c0).
+
+    ``sigma`` (n_months, R) 1-sigma [PgC yr-1]. With ``corr_months`` > 0 the errors of each region are
+    correlated in time, rho = exp(-|t - t'| / corr_months) (OUR FORMULATION: persistent prior biases,
+    e.g. a mis-estimated sink, are then represented); regions are independent. Returns variances (n,)
+    when ``corr_months`` is 0, else the dense (n, n) matrix.
+    """
+    sig = np.asarray(sigma, float)
+    nm, R = sig.shape
+    var = np.concatenate([sig.ravel() ** 2, [c0_sigma ** 2]])
+    if not corr_months:
+        return var
+    t = np.arange(nm)
+    rho = np.exp(-np.abs(t[:, None] - t[None, :]) / float(corr_months))
+    Q = np.zeros((nm * R + 1, nm * R + 1))
+    for r in range(R):
+        idx = np.arange(nm) * R + r
+        Q[np.ix_(idx, idx)] = rho * np.outer(sig[:, r], sig[:, r])
+    Q[-1, -1] = c0_sigma ** 2
+    return Q
+
+
 def setup_inversion(ds: xr.Dataset, rf: ResponseFunctions, sites=None, n_months: int | None = None,
-                    sigma_floor: float = 0.0) -> InversionSetup:
+                    sigma_floor: float = 0.0, prior_corr_months: float = 0.0) -> InversionSetup:
     """Assemble M, y, R, prior and Q from an observation/flux dataset (``demo_observations`` layout).
 
     ``sites``: iterable of site ids (default all); missing (NaN) observations are dropped.
+    ``prior_corr_months``: temporal correlation length of prior errors (see :func:`prior_covariance`).
     """
     for v in ("co2", "co2_sigma", "prior_flux", "prior_sigma"):
         if v not in ds:
@@ -79,7 +107,8 @@ def setup_inversion(ds: xr.Dataset, rf: ResponseFunctions, sites=None, n_months:
     obs = ds["co2"].values
     bg = ds["co2_background"].values if "co2_background" in ds else np.zeros_like(obs)
     sd = ds["co2_sigma"].values
-    rows_site, rows_month, y, r = [], [], [], []
+    truth = (ds["co2_true"].values - bg) if "co2_true" in ds else None
+    rows_site, rows_month, y, r, yt = [], [], [], [], []
     for s in sel:
         if s not in rf_idx:
             raise DataError(located(f"site {s!r} has no response function", where="setup_inversion",
@@ -89,15 +118,18 @@ def setup_inversion(ds: xr.Dataset, rf: ResponseFunctions, sites=None, n_months:
             if np.isfinite(obs[i, t]):
                 rows_site.append(rf_idx[s]); rows_month.append(t)
                 y.append(obs[i, t] - bg[i, t]); r.append(max(sd[i, t], sigma_floor) ** 2)
+                yt.append(truth[i, t] if truth is not None else np.nan)
     rows_site = np.asarray(rows_site)
     rows_month = np.asarray(rows_month)
     M = rf.matrix(rows_site, rows_month, nm)
     sp = np.concatenate([ds["prior_flux"].values[:nm].ravel(), [ds.attrs.get("c0_prior", 0.0)]])
-    Q = np.concatenate([ds["prior_sigma"].values[:nm].ravel() ** 2, [ds.attrs.get("c0_sigma", 5.0) ** 2]])
+    Q = prior_covariance(ds["prior_sigma"].values[:nm], prior_corr_months, ds.attrs.get("c0_sigma", 5.0))
     if ds["prior_flux"].shape[1] != R:
         raise DataError(located("regions of the fluxes and of the response functions differ", where="setup_inversion"))
     return InversionSetup(M=M, y=np.asarray(y), r=np.asarray(r), s_prior=sp, Q=Q, obs_site=rows_site,
-                          obs_month=rows_month, n_regions=R, n_months=nm, sites=sel)
+                          obs_month=rows_month, n_regions=R, n_months=nm, sites=sel,
+                          sample_ids=[str(x) for x in rf.sample_ids],
+                          y_true=np.asarray(yt) if truth is not None else None)
 
 
 def china_sink(setup: InversionSetup, s, cov, ds: xr.Dataset):
@@ -133,13 +165,13 @@ class CaseSummary:
 
 
 def run_cases(ds: xr.Dataset, rf: ResponseFunctions, cases=("case1", "case2", "case3"), n_months=None,
-              form: str = "auto") -> dict:
+              form: str = "auto", prior_corr_months: float = 0.0) -> dict:
     """Run the analytic inversion for each observing-system case; returns {case: CaseSummary}."""
     out = {}
     for case in cases:
         parts = NETWORKS[case]
         sites = [str(s) for s, nw in zip(ds["site"].values, ds["network"].values) if nw in parts]
-        st = setup_inversion(ds, rf, sites, n_months)
+        st = setup_inversion(ds, rf, sites, n_months, prior_corr_months=prior_corr_months)
         res = invert(st.M, st.y, st.s_prior, st.Q, st.r, form=form)
         pa, psa, pv, ps = china_sink(st, st.s_prior, st.Q, ds)
         qa, qsa, qv, qs = china_sink(st, res.s_hat, res.A, ds)
@@ -160,4 +192,145 @@ def summary_table(cases: dict) -> pd.DataFrame:
                          error=c.china_post - c.china_true,
                          uncertainty_reduction=1 - c.china_post_sigma / c.china_prior_sigma,
                          chi2=c.result.chi2))
+    return pd.DataFrame(rows).set_index("case")
+
+
+def load_observations(data_source: str = "auto", seed: int = 2016, years: int = 7, grid: str = "standard",
+                      **world_kw):
+    """Observations for the chapter: the digital-twin dataset (always; the OSSE needs the truth) and the
+    real ObsPack records when ``data_source`` allows and files are found.
+
+    Returns ``(twin, real)``; ``real`` is None without real files. ``twin.attrs["source"]`` and
+    ``real.attrs["source"]`` say which is which (``demo:...`` / ``real:<sha256>``).
+    """
+    from ..data import open_dataset
+    from ..errors import LandcarbonError
+
+    real = None
+    if data_source in ("auto", "real"):
+        try:
+            real = open_dataset("obspack-co2", source="real")
+        except LandcarbonError:
+            if data_source == "real":
+                raise
+    twin = open_dataset("obspack-co2", source="demo", seed=seed, network="case3", years=years, grid=grid,
+                        **world_kw)
+    return twin, real
+
+
+def region_field(regions, values, per_area: bool = True, name: str = "flux") -> xr.DataArray:
+    """Map regional values onto the 1-degree region grid.
+
+    ``per_area=True`` converts a regional total [PgC yr-1] into a flux density [gC m-2 yr-1]
+    (value / region area); NaN outside the regions. Sign as given.
+    """
+    from ..units import G_PER_PG
+
+    vals = np.asarray(values, float)
+    ids = regions.ids.values
+    area = regions.areas_m2()
+    v = vals / area * G_PER_PG if per_area else vals
+    out = np.where(ids >= 0, v[np.maximum(ids, 0)], np.nan)
+    return xr.DataArray(out, coords={"lat": regions.ids["lat"], "lon": regions.ids["lon"]}, dims=("lat", "lon"),
+                        name=name, attrs={"units": "gC m-2 yr-1" if per_area else ""})
+
+
+def period_mean_regions(setup: InversionSetup, s, cov=None):
+    """Period-mean flux per region [PgC yr-1] (and its sigma from the covariance when given)."""
+    R, nm = setup.n_regions, setup.n_months
+    a = np.zeros((R, setup.n))
+    for r in range(R):
+        a[r, r:nm * R:R] = 1.0 / nm
+    v = a @ s
+    if cov is None:
+        return v
+    _, sd = aggregate(s, cov, a)
+    return v, sd
+
+
+def fit_statistics(cases: dict, ds: xr.Dataset) -> pd.DataFrame:
+    """RMS misfit [ppm] of prior and posterior simulations at every network part, per case.
+
+    Each case's posterior is also evaluated at the observations it did NOT assimilate (e.g. the CMA
+    stations and aircraft for Case 1): an independent check, as in Jiang et al. 2014.
+    """
+    full = cases[max(cases, key=lambda k: cases[k].n_obs)].setup
+    rows = []
+    nw = np.asarray([str(x) for x in ds["network"].values])
+    site_nw = nw[full.obs_site] if len(full.sites) == len(nw) else None
+    for k, c in cases.items():
+        post = np.concatenate([c.result.s_hat])
+        for part in ("global", "cma", "aircraft"):
+            sel = site_nw == part
+            if not sel.any():
+                continue
+            prior_res = full.y[sel] - full.M[sel] @ full.s_prior
+            post_res = full.y[sel] - full.M[sel] @ post
+            used = part in NETWORKS[k]
+            rows.append(dict(case=k, network=part, assimilated=used, n=int(sel.sum()),
+                             rms_prior=float(np.sqrt(np.mean(prior_res ** 2))),
+                             rms_posterior=float(np.sqrt(np.mean(post_res ** 2)))))
+    return pd.DataFrame(rows)
+
+
+def simulated_at_site(setup: InversionSetup, site: str, s):
+    """(months, simulated values [ppm, background removed], observations) at one assimilated site."""
+    if setup.sample_ids is None or site not in setup.sample_ids:
+        raise DataError(located(f"site {site!r} has no response function", where="simulated_at_site"))
+    rows = np.flatnonzero(setup.obs_site == setup.sample_ids.index(site))
+    return setup.obs_month[rows], setup.M[rows] @ s, setup.y[rows]
+
+
+def ensrf_china(case: CaseSummary, ds: xr.Dataset, N: int, seed: int, nlag: int = 1, inflation: float = 1.0):
+    """China sink from the GCAS-like windowed EnSRF on a case's linear problem.
+
+    Returns dict with annual values/sigmas and period value/sigma (uptake > 0, PgC yr-1). The period sigma
+    is computed from the ensemble members of the finalised windows (aggregate of the member anomalies).
+    """
+    from .ensrf import ensrf_windows
+
+    st = case.setup
+    out = ensrf_windows(st.M, st.obs_month, st.y, st.r, st.s_prior, st.Q, st.n_regions, st.n_months, N, seed,
+                        nlag=nlag, inflation=inflation)
+    china = ds["china"].values.astype(bool)
+    a = annual_aggregation(st.n_months, st.n_regions, china)
+    fire = ds["fire_flux"].values[: st.n_months][:, china].sum(axis=1).reshape(-1, 12).mean(axis=1)
+    X = out["members"]
+    ann = -(a @ out["mean"] + fire)
+    ann_sd = (a @ X).std(axis=1, ddof=1)
+    per = -(a.mean(axis=0) @ out["mean"] + fire.mean())
+    per_sd = float((a.mean(axis=0) @ X).std(ddof=1))
+    return {"annual": ann, "annual_sigma": ann_sd, "period": float(per), "period_sigma": per_sd, "raw": out}
+
+
+def noise_experiment(cases: dict, ds: xr.Dataset, n_realisations: int = 200, seed: int = 0) -> pd.DataFrame:
+    """Error of the period-mean China sink over many observation-noise realisations, per case.
+
+    The posterior mean is linear in the data: China = a^T s_p + g^T (y - M s_p) with the gain
+    g = R^-1 M A a. Re-drawing the noise (same R) of the noise-free demo observations gives the
+    error distribution at no extra inversion cost. Columns: ``error_noise_free`` (the part due to the
+    prior bias that the data could not remove), ``rmse`` and ``mean_abs_error`` over realisations,
+    ``posterior_sigma`` (should match the spread of the errors around their mean).
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    china = ds["china"].values.astype(bool)
+    for k, c in cases.items():
+        st = c.setup
+        if st.y_true is None:
+            raise DataError(located("noise experiment needs the noise-free demo observations",
+                                    where="noise_experiment", fix="use demo data"))
+        a = annual_aggregation(st.n_months, st.n_regions, china).mean(axis=0)
+        fire = ds["fire_flux"].values[: st.n_months][:, china].sum(axis=1).mean()
+        Aa = c.result.A @ a
+        g = (st.M @ Aa) / st.r
+        base = a @ st.s_prior
+        d0 = st.y_true - st.M @ st.s_prior
+        noise_free = -(base + g @ d0 + fire)
+        eps = rng.standard_normal((n_realisations, st.m)) * np.sqrt(st.r)[None, :]
+        vals = -(base + (d0[None, :] + eps) @ g + fire)
+        err = vals - c.china_true
+        rows.append(dict(case=k, n_obs=st.m, error_noise_free=noise_free - c.china_true,
+                         rmse=float(np.sqrt(np.mean(err ** 2))), mean_abs_error=float(np.mean(np.abs(err))),
+                         error_spread=float(err.std()), posterior_sigma=c.china_post_sigma))
     return pd.DataFrame(rows).set_index("case")
