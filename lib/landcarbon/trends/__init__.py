@@ -4,10 +4,12 @@
 * :mod:`.field` — xarray wrappers (``apply_ufunc(..., dask="parallelized")``) and
   Benjamini–Hochberg field significance (Wilks 2016);
 * :mod:`.attribution` — detrending, partial correlation and random-forest importance per pixel;
-* :mod:`.regional` — climate zones by MAT and area-integrated regional series.
+* :mod:`.regional` — climate zones by MAT and area-integrated regional series;
+* :mod:`.io` — reading the er_upscaling products.
 """
-from .attribution import (DRIVER_CLASSES, detrend, dominant_driver, partial_correlation, rf_importance,
-                          share_of_pixels)
+from .attribution import (DRIVER_CLASSES, detrend, dominant_driver, lag1_autocorrelation, partial_correlation,
+                          rf_importance, share_of_pixels)
+from .io import load_er_products
 from .field import (STAT_NAMES, fdr_significance, field_significance, trend_agreement, trend_categories,
                     trend_field)
 from .mk import METHODS, critical_z, mk_test, p_value, sens_slope
@@ -17,4 +19,4 @@ __all__ = ["METHODS", "mk_test", "p_value", "sens_slope", "critical_z", "trend_f
            "fdr_significance", "field_significance", "detrend", "partial_correlation", "dominant_driver",
            "rf_importance", "share_of_pixels", "DRIVER_CLASSES", "climate_zones", "regional_totals",
            "ZONE_NAMES", "MAT_THRESHOLDS_DEGC", "trend_agreement", "trend_categories",
-           "regional_trend_table"]
+           "regional_trend_table", "lag1_autocorrelation", "load_er_products"]

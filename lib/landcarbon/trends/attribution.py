@@ -1,6 +1,6 @@
 """Attributing inter-annual variability of a field to its drivers, pixel by pixel.
 
-Recipe (brief §d.3; Jung et al. 2017, doi:10.1038/nature20780; Fernández-Martínez et al. 2020):
+Recipe (brief §d.3; Jung et al. 2017, doi:10.1038/nature20780):
 work with annual values per pixel, **detrend** every variable first (otherwise shared trends inflate
 the correlations), then
 
@@ -28,7 +28,7 @@ from scipy import stats
 from ..errors import ConfigError, DataError, located
 
 __all__ = ["detrend", "partial_correlation", "dominant_driver", "rf_importance",
-           "DRIVER_CLASSES", "share_of_pixels"]
+           "DRIVER_CLASSES", "share_of_pixels", "lag1_autocorrelation"]
 
 #: codes of :func:`dominant_driver`
 DRIVER_CLASSES = {0: "none significant", 1: "temperature", 2: "water"}
@@ -242,4 +242,20 @@ def rf_importance(target: xr.DataArray, drivers: Mapping[str, xr.DataArray], dim
         out[f"imp_{nm}"] = ("pixel", imp[:, j], {"long_name": f"RF impurity importance of {nm}", "units": "1"})
     out.attrs = {"n_estimators": n_estimators, "max_depth": str(max_depth), "seed": seed,
                  "detrended": str(detrend_method)}
+    return out
+
+
+def lag1_autocorrelation(da: xr.DataArray, dim: str = "year") -> xr.DataArray:
+    """Lag-1 autocorrelation along ``dim`` per pixel (biased estimator of pymannkendall's ``__acf``:
+    r₁ = Σ_t y_t y_{t+1} / Σ_t y_t², y = x − mean; series with NaN are NaN). Use on detrended data
+    to decide between the original and the autocorrelation-corrected Mann–Kendall tests; under
+    white noise |r₁| < 1.96/√n with 95 % probability."""
+    y = da - da.mean(dim)
+    n = da.sizes[dim]
+    num = (y.isel({dim: slice(1, None)}).values * y.isel({dim: slice(0, n - 1)}).values)
+    ax = y.get_axis_num(dim)
+    r = np.sum(num, axis=ax) / np.sum(y.values ** 2, axis=ax)
+    out = y.isel({dim: 0}, drop=True).copy(data=r)
+    out.name = "r1"
+    out.attrs = {"long_name": f"lag-1 autocorrelation along {dim}", "units": "1"}
     return out

@@ -1,0 +1,77 @@
+"""Reading the upscaled ER products written by the er_upscaling chapter (contract in CONTRACTS.md)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import xarray as xr
+
+from ..errors import DataError, UnitsError, located
+
+__all__ = ["load_er_products", "REQUIRED_ANNUAL"]
+
+#: variables the trends chapter needs in er_annual.nc, with their units
+REQUIRED_ANNUAL = {"ER": "gC m-2 yr-1", "TA": "degC", "area": "m2"}
+
+
+def load_er_products(folder: str | Path | None = None, *, data_source: str = "auto",
+                     monthly: bool = True) -> tuple[xr.Dataset, xr.Dataset | None]:
+    """Load ``er_annual.nc`` (and ``er_monthly.nc`` if present and wanted) into memory.
+
+    Parameters
+    ----------
+    folder : path, optional
+        Folder holding the files; default ``results/er_upscaling/`` (:func:`landcarbon.paths.results_dir`).
+    data_source : {"auto", "real", "demo"}
+        ``"real"`` refuses a product computed from demo data (and ``"demo"`` a real one), so a
+        published run cannot silently report synthetic numbers.
+    monthly : bool
+        Also load ``er_monthly.nc`` (ER [gC m-2 d-1], dims time/lat/lon) when it exists.
+
+    Returns
+    -------
+    (annual, monthly or None) : xarray.Dataset
+        dims (year, lat, lon), lat ascending; ``attrs["source"]`` as written by er_upscaling.
+    """
+    from ..paths import results_dir
+
+    folder = Path(folder) if folder else results_dir("er_upscaling")
+    f = folder / "er_annual.nc"
+    if not f.is_file():
+        raise DataError(located("the upscaled ER product er_annual.nc is missing", where=str(f),
+                                fix="run the er_upscaling analysis first (landcarbon run --only er_upscaling) "
+                                    "or pass the folder holding er_annual.nc"))
+    ann = xr.load_dataset(f)
+    for v, u in REQUIRED_ANNUAL.items():
+        if v not in ann:
+            raise DataError(located(f"variable {v!r} missing", where=f"{f}", fix="rerun er_upscaling"))
+        got = str(ann[v].attrs.get("units", "")).replace(" ", "")
+        if got != u.replace(" ", ""):
+            raise UnitsError(located(f"{v} has units {ann[v].attrs.get('units')!r}, expected {u!r}",
+                                     where=f"{f}:{v}", fix="rerun er_upscaling with the current package"))
+    if not {"year", "lat", "lon"} <= set(ann["ER"].dims):
+        raise DataError(located(f"ER must have dims (year, lat, lon), got {ann['ER'].dims}", where=str(f)))
+    if ann.lat.size > 1 and float(ann.lat[1] - ann.lat[0]) < 0:
+        ann = ann.sortby("lat")
+    src = str(ann.attrs.get("source", ""))
+    if not src:
+        raise DataError(located("er_annual.nc lacks the 'source' attribute", where=str(f), fix="rerun er_upscaling"))
+    is_demo = "demo:" in src
+    if data_source == "real" and is_demo:
+        raise DataError(located("data_source='real' but the upscaled product was computed from demo data",
+                                where=f"{f} (source={src})",
+                                fix="rerun er_upscaling with real data (LANDCARBON_DATA_PATH) or use data_source='auto'"))
+    if data_source == "demo" and not is_demo:
+        raise DataError(located("data_source='demo' but the upscaled product was computed from real data",
+                                where=f"{f} (source={src})", fix="rerun er_upscaling with data_source='demo'"))
+    mon = None
+    fm = folder / "er_monthly.nc"
+    if monthly and fm.is_file():
+        mon = xr.load_dataset(fm)
+        if mon.lat.size > 1 and float(mon.lat[1] - mon.lat[0]) < 0:
+            mon = mon.sortby("lat")
+    for d in (ann, mon):
+        if d is not None:
+            for v in d.data_vars:
+                if d[v].dtype == "float32":
+                    d[v] = d[v].astype("float64")
+    return ann, mon
