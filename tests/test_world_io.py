@@ -297,3 +297,21 @@ def test_manifest_callables_resolve():
         entry = man[ds_id]
         assert callable(entry.loader_function())
         assert callable(entry.demo_function())
+
+
+def test_combine_drivers_takes_era5_humidity_radiation_soil_on_cru_grid(tmp_path):
+    lat = np.arange(-89.75, 90, 0.5)
+    lon = np.arange(-179.75, 180, 0.5)
+    vals = np.full((3, lat.size, lon.size), np.nan, dtype="f4")
+    vals[:, 280:284, 380:384] = 5.0
+    c = write_cru(tmp_path / "cru_ts4.04.1901.2019.tmp.dat.nc", "tmp", "degrees Celsius", vals, lat=lat, lon=lon,
+                  start_year=2001)
+    cru = io.read_cru_ts([c])
+    era = io.read_era5_monthly([write_era5(tmp_path / "era5_monthly_x.nc", "new")])
+    out = io.combine_drivers(cru, era)
+    assert set(io.ERA5_PREFERRED) <= set(out.data_vars) and out.sizes["time"] == 3
+    swc = out.SWC.isel(time=0)
+    assert np.isnan(swc.values[0, 0]) and float(swc.sel(lat=50.25, lon=10.25)) == pytest.approx(0.3, rel=1e-3)
+    assert int(swc.notnull().sum()) == 16  # only CRU land cells
+    with pytest.raises(DataError, match="none of"):
+        io.combine_drivers(cru, era[["TA"]])

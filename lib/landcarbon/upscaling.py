@@ -443,6 +443,7 @@ def er_annual_product(er_annual: xr.DataArray, drivers: xr.Dataset, *, er_sd: xr
 
 def write_netcdf(ds: xr.Dataset, path, *, compress: bool = True):
     """Write ``ds`` atomically (temporary file + rename), float variables zlib-compressed."""
+    import os
     from pathlib import Path
 
     from .atomic import atomic_path
@@ -455,6 +456,7 @@ def write_netcdf(ds: xr.Dataset, path, *, compress: bool = True):
                 enc[v] = {"zlib": True, "complevel": 1}
     with atomic_path(path, suffix=".nc") as tmp:
         ds.to_netcdf(tmp, encoding=enc, engine="netcdf4")
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are shared read-only products
     return path
 
 

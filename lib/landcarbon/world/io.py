@@ -35,7 +35,8 @@ from .climate import climate_zone, relative_humidity, saturation_vapour_pressure
 from .grid import grid_coords
 
 __all__ = ["CRU_VARIABLES", "ERA5_VARIABLES", "FLUXNET_MM_COLUMNS", "read_cru_ts", "read_era5_monthly",
-           "read_fluxnet_monthly", "standardise_grid", "to_resolution"]
+           "read_fluxnet_monthly", "standardise_grid", "to_resolution", "combine_drivers", "open_drivers",
+           "ERA5_PREFERRED"]
 
 # ----------------------------------------------------------------------------------------------
 # common grid handling
@@ -548,3 +549,57 @@ def read_fluxnet_monthly(paths: Iterable[Path | str], *, metadata=None, years=No
         ds = ds.sel(time=slice(f"{int(years[0])}-01-01", f"{int(years[1])}-12-31"))
     ds.attrs.update({"title": "FLUXNET2015 monthly site table", "time_label": "month start"})
     return ds
+
+
+# ----------------------------------------------------------------------------------------------
+# combining products
+# ----------------------------------------------------------------------------------------------
+#: Variables the seed study takes from ERA5 rather than CRU TS (relative humidity, radiation, soil moisture).
+ERA5_PREFERRED = ("RH", "SW_IN", "SWC")
+
+
+def combine_drivers(cru: xr.Dataset, era5: xr.Dataset, variables=ERA5_PREFERRED) -> xr.Dataset:
+    """CRU TS drivers with ``variables`` taken from ERA5 (as in the seed study), on the CRU grid.
+
+    ERA5 is put on the CRU grid with :func:`to_resolution` (linear interpolation for the 0.25-deg
+    ERA5 grid) and masked to CRU land; months common to both are kept.
+    """
+    res = float(np.median(np.diff(cru["lat"].values)))
+    present = [v for v in variables if v in era5]
+    if not present:
+        raise DataError(located(f"ERA5 provides none of {list(variables)}", where="combine_drivers",
+                                fix="request 2m_dewpoint_temperature, surface_solar_radiation_downwards, "
+                                    "volumetric_soil_water_layer_1 from the CDS"))
+    e = to_resolution(era5[present], res)
+    e = e.reindex(lat=cru["lat"].values, lon=cru["lon"].values, method="nearest", tolerance=res / 4)
+    common = np.intersect1d(cru["time"].values, e["time"].values)
+    if common.size == 0:
+        raise DataError(located("CRU TS and ERA5 share no month", where="combine_drivers",
+                                fix="download overlapping periods"))
+    out = cru.sel(time=common).copy()
+    land = out["TA"].notnull() if "TA" in out else True
+    for v in e.data_vars:
+        out[v] = e[v].sel(time=common).where(land).astype("float32").assign_attrs(e[v].attrs)
+    return out
+
+
+def open_drivers(source: str = "auto", *, seed: int | None = None, years=None, resolution: float | None = None,
+                 use_era5: bool = True) -> xr.Dataset:
+    """Monthly gridded drivers for the upscaling: CRU TS (manifest ``cru-ts-4.04``), plus RH, SW_IN and
+    SWC from ERA5 (``era5-monthly``) when both are available as real data; otherwise the demo world.
+
+    ``attrs['source']`` lists every source used ("; "-separated).
+    """
+    from ..data import open_dataset
+
+    cru = open_dataset("cru-ts-4.04", source=source, seed=seed, years=years, resolution=resolution)
+    if not use_era5 or not cru.attrs.get("source", "").startswith("real:"):
+        return cru
+    try:
+        era5 = open_dataset("era5-monthly", source="real", years=years)
+    except DataError:
+        return cru
+    out = combine_drivers(cru, era5)
+    out.attrs.update(cru.attrs)
+    out.attrs["source"] = f"{cru.attrs['source']}; {era5.attrs['source']}"
+    return out
