@@ -427,14 +427,14 @@ def lrc_fit(theta0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol):
 
 
 @njit(cache=True)
-def _fit_with_starts(theta_init, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol):
-    """Three starts differing in β0 (×1, ×1.3, ×0.8; REddyProc); keeps the lowest cost."""
+def _fit_with_starts(theta_init, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, nstart=3):
+    """Up to three starts differing in β0 (×1, ×1.3, ×0.8; REddyProc); keeps the lowest cost."""
     best_cost = np.inf
     best_t = theta_init * np.nan
     best_cov = np.zeros((4, 4)) * np.nan
     best_conv = False
     facs = (1.0, 1.3, 0.8)
-    for s in range(3):
+    for s in range(min(nstart, 3)):
         t0 = theta_init.copy()
         t0[1] = theta_init[1] * facs[s]
         t, cov, c, conv = lrc_fit(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol)
@@ -447,7 +447,7 @@ def _fit_with_starts(theta_init, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, m
 
 
 @njit(cache=True)
-def lrc_fit_bounds(theta_init, rg, vpd, fr, y, sd, prior_mu, prior_sd, alpha_last, maxit, tol):
+def lrc_fit_bounds(theta_init, rg, vpd, fr, y, sd, prior_mu, prior_sd, alpha_last, maxit, tol, nstart=3):
     """One window with the bounds / refit logic of Lasslop et al. (2010) Table A1 as coded in
     REddyProc ``optimLRCBounds`` + ``isParameterInBounds``.
 
@@ -462,28 +462,28 @@ def lrc_fit_bounds(theta_init, rg, vpd, fr, y, sd, prior_mu, prior_sd, alpha_las
         # no record above VPD0: k is not identifiable (zero Jacobian) -> fixed at 0, not counted as refit
         free[0] = False
         t0[0] = 0.0
-    t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol)
+    t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, nstart)
     if (not np.isfinite(t[0])) or t[0] < 0.0:
         k_fixed = True
         free[0] = False
         t0[0] = 0.0
-        t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol)
+        t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, nstart)
         if ((not np.isfinite(t[2])) or t[2] > 0.22) and np.isfinite(alpha_last):
             a_fixed = True
             free[2] = False
             t0[2] = alpha_last
-            t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol)
+            t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, nstart)
     else:
         if ((not np.isfinite(t[2])) or t[2] > 0.22) and np.isfinite(alpha_last):
             a_fixed = True
             free[2] = False
             t0[2] = alpha_last
-            t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol)
+            t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, nstart)
             if (not np.isfinite(t[0])) or t[0] < 0.0:
                 k_fixed = True
                 free[0] = False
                 t0[0] = 0.0
-                t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol)
+                t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, nstart)
     sdt = np.full(4, np.nan)
     if not conv or not np.isfinite(t[0]):
         return t * np.nan, sdt, np.nan, 1, k_fixed, a_fixed
@@ -504,13 +504,15 @@ def lrc_fit_bounds(theta_init, rg, vpd, fr, y, sd, prior_mu, prior_sd, alpha_las
 
 
 @njit(cache=True)
-def dt_windows(starts, ends, day_mask, rg, vpd, t_c, rh, y, sd, e0_win, krh_win, rhref,
-               rb_prior_mu, rb_prior_sd, min_n, maxit, tol, tref_c):
+def dt_windows(starts, ends, day_mask, rg, vpd, t_c, mult, y, sd, e0_win,
+               rb_prior_mu, rb_prior_sd, min_n, maxit, tol, tref_c, nstart=3, beta_sd_factor=20.0):
     """Loop the light-response fit over day windows [starts[w], ends[w]) (record indices).
 
-    Respiration factor per record: fR = f_LT(T; E0_win[w]) · exp(kRH_win[w] (RH − RHref)).
+    Respiration factor per record: fR = f_LT(T; E0_win[w]) · mult[i] (mult = 1 for DT; the
+    relative-humidity modifier h(RH) for DT-RH).
     ``rb_prior_sd`` NaN = no prior on rb (REddyProc default); the β0 prior follows REddyProc
-    (location |q03 − q97| of day NEE, sd = 20 · median(|σ/NEE|) · β_prior / sqrt(n)).
+    (location |q03 − q97| of day NEE, sd = ``beta_sd_factor`` (20) · median(|σ/NEE|) · β_prior / sqrt(n);
+    ``beta_sd_factor = inf`` switches the β0 prior off).
     Returns (params (W, 4), sds (W, 4), info (W, 7): n, mean record index, cost, code,
     k_fixed, alpha_fixed, beta_prior).
     """
@@ -526,7 +528,7 @@ def dt_windows(starts, ends, day_mask, rg, vpd, t_c, rh, y, sd, e0_win, krh_win,
         isum = 0.0
         for i in range(s0, s1):
             if day_mask[i] and np.isfinite(y[i]) and np.isfinite(vpd[i]) and np.isfinite(t_c[i]) \
-                    and np.isfinite(sd[i]) and np.isfinite(rg[i]) and np.isfinite(rh[i]):
+                    and np.isfinite(sd[i]) and np.isfinite(rg[i]) and np.isfinite(mult[i]):
                 cnt += 1
                 isum += i
         info[w, 0] = cnt
@@ -545,10 +547,10 @@ def dt_windows(starts, ends, day_mask, rg, vpd, t_c, rh, y, sd, e0_win, krh_win,
         q = 0
         for i in range(s0, s1):
             if day_mask[i] and np.isfinite(y[i]) and np.isfinite(vpd[i]) and np.isfinite(t_c[i]) \
-                    and np.isfinite(sd[i]) and np.isfinite(rg[i]) and np.isfinite(rh[i]):
+                    and np.isfinite(sd[i]) and np.isfinite(rg[i]) and np.isfinite(mult[i]):
                 rgw[q] = rg[i]
                 vw[q] = vpd[i]
-                fw[q] = lt_factor(t_c[i], e0_win[w], tref_c) * np.exp(krh_win[w] * (rh[i] - rhref))
+                fw[q] = lt_factor(t_c[i], e0_win[w], tref_c) * mult[i]
                 yw[q] = y[i]
                 sw[q] = sd[i]
                 q += 1
@@ -558,11 +560,11 @@ def dt_windows(starts, ends, day_mask, rg, vpd, t_c, rh, y, sd, e0_win, krh_win,
             rel[i] = abs(sw[i] / yw[i]) if yw[i] != 0 else np.inf
         medrel = np.median(rel)
         mu = np.array([0.05, bprior, 0.1, rb_prior_mu[w]])
-        psd_w = np.array([np.nan, 20.0 * medrel * bprior / np.sqrt(cnt), np.nan, rb_prior_sd[w]])
+        psd_w = np.array([np.nan, beta_sd_factor * medrel * bprior / np.sqrt(cnt), np.nan, rb_prior_sd[w]])
         if not np.isfinite(psd_w[1]) or psd_w[1] <= 0:
             psd_w[1] = np.nan
         t, sdt, c, code, kf, af = lrc_fit_bounds(mu.copy(), rgw, vw, fw, yw, sw, mu, psd_w, alpha_last,
-                                                  maxit, tol)
+                                                  maxit, tol, nstart)
         info[w, 2] = c
         info[w, 3] = code
         info[w, 4] = 1.0 if kf else 0.0

@@ -197,25 +197,27 @@ def _sd_floor(inp: Inputs, day: np.ndarray, bound_lower: bool = True) -> np.ndar
 
 def fit_lrc_windows(inp: Inputs, layout: pd.DataFrame, day: np.ndarray, e0_win: np.ndarray,
                     rb_prior_mu: np.ndarray, *, rb_prior_sd: np.ndarray | None = None,
-                    krh_win: np.ndarray | None = None, rhref: float = 70.0, t_c: np.ndarray | None = None,
+                    mult: np.ndarray | None = None, t_c: np.ndarray | None = None,
                     min_records: int = 10, sd: np.ndarray | None = None, maxit: int = 100,
-                    tol: float = 1e-6, tref_c: float = TREF_C) -> pd.DataFrame:
+                    tol: float = 1e-6, tref_c: float = TREF_C, n_starts: int = 3,
+                    beta_prior_factor: float = 20.0) -> pd.DataFrame:
     """Fit the light-response curve in every window (numba loop); returns the window table.
 
     Columns: k [hPa-1], beta [umol m-2 s-1], alpha [umol J-1], rb [umol m-2 s-1], their ``*_sd``,
     n_day, rec_mean, cost, code (0 ok, 1002 bounds, 1005 covariance, 1010 no E0, 1011 too few
     records), k_fixed, alpha_fixed, qc (0 all fitted, 1 some fixed, NaN no fit).
+    ``beta_prior_factor``: REddyProc's β0 prior SD factor (20); ``np.inf`` = no β0 prior.
     """
     nw = len(layout)
     t = inp.ta if t_c is None else t_c
     sd = _sd_floor(inp, day) if sd is None else sd
-    krh = np.zeros(nw) if krh_win is None else np.asarray(krh_win, float)
+    mult = np.ones(inp.nee_f.size) if mult is None else np.asarray(mult, float)
     rbsd = np.full(nw, np.nan) if rb_prior_sd is None else np.asarray(rb_prior_sd, float)
     y = np.where(day, inp.nee_meas, np.nan)
     par, psd, info = dt_windows(layout.rec_start.to_numpy(np.int64), layout.rec_end.to_numpy(np.int64),
-                                day, inp.rg, inp.vpd, t, inp.rh, y, sd, np.asarray(e0_win, float), krh,
-                                float(rhref), np.asarray(rb_prior_mu, float), rbsd, int(min_records),
-                                int(maxit), float(tol), float(tref_c))
+                                day, inp.rg, inp.vpd, t, mult, y, sd, np.asarray(e0_win, float),
+                                np.asarray(rb_prior_mu, float), rbsd, int(min_records),
+                                int(maxit), float(tol), float(tref_c), int(n_starts), float(beta_prior_factor))
     tab = layout.copy()
     for j, nm in enumerate(("k", "beta", "alpha", "rb")):
         tab[nm] = par[:, j]
@@ -228,7 +230,6 @@ def fit_lrc_windows(inp: Inputs, layout: pd.DataFrame, day: np.ndarray, e0_win: 
     tab["alpha_fixed"] = info[:, 5] > 0
     tab["beta_prior"] = info[:, 6]
     tab["e0"] = e0_win
-    tab["krh"] = krh
     tab["qc"] = np.where(tab.code == 0, (tab.k_fixed | tab.alpha_fixed).astype(float), np.nan)
     tab["time"] = inp.time[np.clip(tab.rec_mean.fillna(tab.rec_centre).astype(int), 0, inp.time.size - 1)]
     return tab
@@ -241,12 +242,12 @@ def _lt(t, e0, tref_c=TREF_C):
 
 def predict_from_windows(inp: Inputs, tab: pd.DataFrame, *, day_pred: np.ndarray | None = None,
                          resp_e0_col: str = "e0", night_e0_col: str | None = None,
-                         night_rb_col: str | None = None, krh_col: str | None = None, rhref: float = 70.0,
+                         night_rb_col: str | None = None, mult: np.ndarray | None = None,
                          sd_e0_col: str | None = "sd_e0_night", t_c: np.ndarray | None = None,
                          tref_c: float = TREF_C, max_dist_days: float = 14.0):
     """GPP, RECO (+SDs, qc, distance) per record from the valid windows of ``tab``.
 
-    Day-time RECO = rb·f_LT(T; E0_resp)·exp(kRH (RH − RHref)); if ``night_e0_col``/``night_rb_col``
+    Day-time RECO = rb·f_LT(T; E0_resp)·mult (mult = h(RH) for DT-RH); if ``night_e0_col``/``night_rb_col``
     are given, night records (``~day_pred``) use rb_night·f_LT(T; E0_night) instead (DT-RH,
     Keenan). Predictions of the windows before and after are combined with linear weights.
     """
@@ -261,7 +262,6 @@ def predict_from_windows(inp: Inputs, tab: pd.DataFrame, *, day_pred: np.ndarray
     rg = np.where(np.isfinite(inp.rg_f), inp.rg_f, inp.rg)
     rg = np.where(np.isfinite(rg), np.maximum(rg, 0.0), 0.0)
     vpd = inp.vpd
-    rh = inp.rh
     gpp_out = np.zeros(n)
     reco_out = np.zeros(n)
     var_g = np.zeros(n)
@@ -276,7 +276,7 @@ def predict_from_windows(inp: Inputs, tab: pd.DataFrame, *, day_pred: np.ndarray
         b = b0 * e
         den = al * rg + b
         g = np.where(den > 0, al * b * rg / np.where(den > 0, den, 1), 0.0)
-        h = np.exp(p[krh_col].to_numpy(float) * (rh - rhref)) if krh_col else 1.0
+        h = 1.0 if mult is None else mult
         r_day = rb * _lt(t, e0, tref_c) * h
         reco = r_day
         if night_e0_col is not None:
