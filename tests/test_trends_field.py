@@ -180,3 +180,49 @@ def test_climate_zones_and_regional_totals():
     assert tot.attrs["units"] == "PgC yr-1"
     with pytest.raises(DataError, match="degC"):
         climate_zones(mat.assign_attrs(units="K"))
+
+
+def _write_product(folder, *, units="gC m-2 yr-1", source="demo:landcarbon.world.demo:demo_drivers@1", drop=None):
+    da = _field(9, ny=6, nlat=4, nlon=5)
+    ds = xr.Dataset({"ER": da.assign_attrs(units=units), "TA": (da * 0 + 10).assign_attrs(units="degC"),
+                     "area": xr.DataArray(np.ones((4, 5)), dims=("lat", "lon"), attrs={"units": "m2"})})
+    ds = ds.isel(lat=slice(None, None, -1))                     # north-to-south on disk
+    if drop:
+        ds = ds.drop_vars(drop)
+    ds.attrs["source"] = source
+    folder.mkdir(parents=True, exist_ok=True)
+    ds.to_netcdf(folder / "er_annual.nc")
+    return ds
+
+
+def test_load_er_products_and_bad_inputs(tmp_path):
+    from landcarbon.errors import UnitsError
+    from landcarbon.trends import load_er_products
+
+    with pytest.raises(DataError, match="run the er_upscaling analysis first"):
+        load_er_products(tmp_path / "nothing")
+    _write_product(tmp_path / "ok")
+    ann, mon = load_er_products(tmp_path / "ok")
+    assert mon is None and ann["ER"].dtype == np.float64 and bool((ann.lat.diff("lat") > 0).all())
+    with pytest.raises(DataError, match="computed from demo data"):
+        load_er_products(tmp_path / "ok", data_source="real")
+    _write_product(tmp_path / "units", units="gC m-2 d-1")
+    with pytest.raises(UnitsError, match="expected 'gC m-2 yr-1'"):
+        load_er_products(tmp_path / "units")
+    _write_product(tmp_path / "nota", drop="TA")
+    with pytest.raises(DataError, match="'TA' missing"):
+        load_er_products(tmp_path / "nota")
+
+
+def test_lag1_autocorrelation_equals_pymannkendall_acf():
+    from landcarbon.trends import lag1_autocorrelation
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(30, 3, 2)).cumsum(axis=0)
+    da = xr.DataArray(x, dims=("year", "a", "b"))
+    r = lag1_autocorrelation(da)
+    for i in range(3):
+        for j in range(2):
+            y = x[:, i, j] - x[:, i, j].mean()
+            ref = np.correlate(y, y, "full")[len(y):][0] / np.sum(y * y)
+            assert r.values[i, j] == pytest.approx(ref, rel=1e-12)
