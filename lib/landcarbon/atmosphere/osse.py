@@ -21,7 +21,7 @@ from .transport import ResponseFunctions, TransportModel
 __all__ = ["InversionSetup", "response_functions_for", "setup_inversion", "china_sink",
            "run_cases", "CaseSummary", "summary_table", "load_observations", "region_field",
            "period_mean_regions", "fit_statistics", "ensrf_china", "prior_covariance",
-           "simulated_at_site", "noise_experiment"]
+           "simulated_at_site", "noise_experiment", "ensrf_batch_check"]
 
 
 def response_functions_for(model: TransportModel, patterns, ds: xr.Dataset, region_codes, *, memory: int = 24,
@@ -334,3 +334,27 @@ def noise_experiment(cases: dict, ds: xr.Dataset, n_realisations: int = 200, see
                          rmse=float(np.sqrt(np.mean(err ** 2))), mean_abs_error=float(np.mean(np.abs(err))),
                          error_spread=float(err.std()), posterior_sigma=c.china_post_sigma))
     return pd.DataFrame(rows).set_index("case")
+
+
+def ensrf_batch_check(case: CaseSummary, N: int, seed: int, months: int = 12, exact: bool = True) -> dict:
+    """Serial EnSRF on the first ``months`` months of a case (one batch, no localisation) vs analytic.
+
+    Returns max and RMS |mean difference| / prior sigma and the max |spread / analytic sigma - 1|.
+    ``exact=True`` uses second-order exact sampling of Q (needs N > n); otherwise random draws.
+    """
+    from .ensrf import ensrf_update, make_ensemble
+    from .inversion import posterior_prior_space
+
+    st = case.setup
+    keep = st.obs_month < months
+    cols = np.r_[np.arange(months * st.n_regions), st.n - 1]
+    M = st.M[np.ix_(keep, cols)]
+    Q = st.Q[cols] if st.Q.ndim == 1 else np.diag(st.Q)[cols]
+    sp = st.s_prior[cols]
+    s, A = posterior_prior_space(M, st.y[keep], sp, Q, st.r[keep])
+    X = make_ensemble(Q, N, seed, exact=exact)
+    xm, Xa = ensrf_update(sp, X, M, st.y[keep], st.r[keep])
+    err = np.abs(xm - s) / np.sqrt(Q)
+    spread = Xa.std(axis=1, ddof=1) / np.sqrt(np.diag(A))
+    return {"n": len(cols), "m": int(keep.sum()), "N": N, "max_mean_error": float(err.max()),
+            "rms_mean_error": float(np.sqrt(np.mean(err ** 2))), "max_spread_error": float(np.abs(spread - 1).max())}
