@@ -204,3 +204,30 @@ def test_osse_more_observations_move_china_sink_to_truth(osse):
     s2, A2 = posterior_obs_space(st.M, st.y, st.s_prior, st.Q, st.r)
     assert np.max(np.abs(s1 - s2) / np.sqrt(st.Q)) < 1e-10
     assert np.max(np.abs(A1 - A2)) / st.Q.max() < 1e-10
+
+
+def test_osse_noise_experiment_and_glue(osse):
+    from landcarbon.atmosphere import osse as O
+
+    ds, rf, cases = osse
+    ne = O.noise_experiment(cases, ds, 300, seed=1)
+    # the error due to the biased prior shrinks with every added observing system, and so does the RMSE
+    assert abs(ne.loc["case3", "error_noise_free"]) < abs(ne.loc["case2", "error_noise_free"]) \
+        < abs(ne.loc["case1", "error_noise_free"])
+    assert ne.loc["case3", "rmse"] < ne.loc["case1", "rmse"]
+    # oracle for the linear gain: the realised posterior equals the gain formula with the actual noise
+    c = cases["case3"]
+    st = c.setup
+    china = ds["china"].values.astype(bool)
+    a = annual_aggregation(st.n_months, st.n_regions, china).mean(axis=0)
+    g = (st.M @ (c.result.A @ a)) / st.r
+    fire = ds["fire_flux"].values[: st.n_months][:, china].sum(axis=1).mean()
+    assert -(a @ st.s_prior + g @ (st.y - st.M @ st.s_prior) + fire) == pytest.approx(c.china_post, abs=1e-9)
+    fits = O.fit_statistics(cases, ds)
+    assert (fits["rms_posterior"] <= fits["rms_prior"] + 1e-9)[fits["assimilated"]].all()
+    f = O.region_field(ds.attrs and __import__("landcarbon.atmosphere.regions", fromlist=["x"]).nested_regions(),
+                       np.ones(43))
+    assert f.attrs["units"] == "gC m-2 yr-1" and np.nanmax(f.values) > 0
+    ens = O.ensrf_china(c, ds, N=200, seed=3, nlag=2)
+    assert abs(ens["period"] - c.china_post) < 2 * c.china_post_sigma
+    assert ens["period_sigma"] < c.china_prior_sigma
