@@ -178,7 +178,7 @@ def ensrf_windows(M, obs_month, y, r, s_prior, Q, n_regions: int, n_months: int,
             # background from finalised windows (step 2 of the previous cycles: forward run with the
             # optimised fluxes) and from not-yet-active future windows at their prior (zero effect: the
             # observations precede them in time)
-            fixed = np.setdiff1d(np.arange(0, k * R_), [])
+            fixed = np.arange(0, k * R_)
             off = M[np.ix_(sel, fixed)] @ final[fixed] if fixed.size else np.zeros(sel.size)
             H = M[np.ix_(sel, cols)]
             rho = np.ones((sel.size, cols.size))
