@@ -285,17 +285,21 @@ def fit_ensemble(table: pd.DataFrame, features=None, target: str | None = None, 
 # grid prediction and totals
 # ----------------------------------------------------------------------------------------------
 def _predict_block(*arrays, models):
-    """Predict every member for one chunk; arrays are (..., ) broadcast feature blocks."""
-    arrs = np.broadcast_arrays(*arrays)
-    shape = arrs[0].shape
-    X = np.stack([a.reshape(-1) for a in arrs], axis=1).astype(np.float32)
-    ok = np.isfinite(X).all(axis=1)
-    out = np.full((X.shape[0], len(models)), np.nan, dtype=np.float32)
+    """Predict every member for one chunk; ``arrays`` are the (broadcastable) feature blocks.
+
+    Only cells where every predictor is finite (land) are stacked into the design matrix, so the
+    memory of a chunk scales with its land cells, not with the full grid.
+    """
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    ok = np.ones(shape, dtype=bool)
+    for a in arrays:
+        ok &= np.isfinite(np.broadcast_to(a, shape))
+    out = np.full(shape + (len(models),), np.nan, dtype=np.float32)
     if ok.any():
-        Xo = X[ok]
+        X = np.stack([np.broadcast_to(a, shape)[ok] for a in arrays], axis=1).astype(np.float32, copy=False)
         for k, m in enumerate(models):
-            out[ok, k] = m.predict(Xo)
-    return out.reshape(shape + (len(models),))
+            out[ok, k] = m.predict(X)
+    return out
 
 
 def predict_grid(ensemble: Ensemble, drivers: xr.Dataset, *, time_chunk: int = 12) -> xr.DataArray:
