@@ -238,6 +238,9 @@ def prepare_inputs(ds: xr.Dataset, *, where: str | None = None) -> Inputs:
         vpd = np.zeros(n)
     if rh is None:
         rh = np.full(n, 70.0)
+    # short driver gaps (not MDS-filled drivers such as RH): linear interpolation in time
+    vpd = _interp_short(vpd)
+    rh = _interp_short(rh)
     for name, arr in (("NEE_f", nee_f), ("TA", ta)):
         bad = np.isclose(arr, -9999.0)
         if bad.any():
@@ -251,11 +254,18 @@ def prepare_inputs(ds: xr.Dataset, *, where: str | None = None) -> Inputs:
     for v in ("TS", "SWC", "WS", "P"):
         a = _pick(ds, (f"{v}_f", v), where=where)
         if a is not None:
-            others[v] = a
+            others[v] = _interp_short(a)
     return Inputs(time=ds["time"].values, nee_f=nee_f, nee_meas=nee_meas, nee_sd=nee_sd, ta=ta, ta_meas=ta_meas,
                   rg=rg, rg_f=rg_f if rg_f is not None else rg, vpd=vpd, rh=rh, potrad=potrad,
                   day_counter=day_counter, rec_per_day=rpd, step_seconds=step, others=others,
                   attrs=dict(ds.attrs))
+
+
+def _interp_short(a: np.ndarray, limit: int = 48) -> np.ndarray:
+    """Fill runs of NaN up to ``limit`` records by linear interpolation (ends: nearest value)."""
+    if np.isfinite(a).all() or not np.isfinite(a).any():
+        return a
+    return pd.Series(a).interpolate(limit=limit, limit_direction="both").to_numpy()
 
 
 def flux_dataarray(values: np.ndarray, ds_or_time, name: str, long_name: str, method: str) -> xr.DataArray:
