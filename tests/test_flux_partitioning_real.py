@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 
+
 import numpy as np
 import pytest
 
 from _flux_ref_helpers import load_reddyproc_reference_input, r2
+
+pytestmark = pytest.mark.realdata
 
 REF_NT = {"GPP": 1918.0, "RECO": 1305.6}
 REF_DT = {"GPP": 1795.5, "RECO": 1191.2}
