@@ -191,10 +191,14 @@ def make_demo_atmosphere(seed: int = 2016, years: int = 7, start_year: int = 200
                           c0_sigma=2.0)
 
 
-def simulate_observations(world: DemoAtmosphere, points: pd.DataFrame, seed: int) -> xr.Dataset:
-    """Run the transport model with the true fluxes and sample monthly means at ``points``.
+def simulate_observations(world: DemoAtmosphere, points: pd.DataFrame, seed: int,
+                          periods_per_month: int = 1) -> xr.Dataset:
+    """Run the transport model with the true fluxes and sample monthly (or window) means at ``points``.
 
-    Returns an ObsPack-like monthly Dataset with dims (site, time): ``co2`` (observed = true + noise),
+    ``periods_per_month`` > 1 gives means over sub-monthly windows (4: ~weekly, as GCAS), with
+    ``time`` = start of each window and attrs ``periods_per_month``.
+
+    Returns an ObsPack-like Dataset with dims (site, time): ``co2`` (observed = true + noise),
     ``co2_true``, ``co2_background`` (contribution of the prescribed fossil and fire fluxes, to be
     presubtracted), ``co2_sigma`` (model-data mismatch, ppm), site coordinates and ``level``.
     """
@@ -205,7 +209,7 @@ def simulate_observations(world: DemoAtmosphere, points: pd.DataFrame, seed: int
     E = np.stack([bio + bg, bg])
     c0 = np.zeros((2,) + m.shape)
     c0[0] = world.c0_true
-    _, s = m.run(c0, E, start_month=0, n_months=world.n_months, samples=cells)
+    _, s = m.run(c0, E, start_month=0, n_months=world.n_months, samples=cells, periods_per_month=periods_per_month)
     rng = np.random.default_rng(seed)
     sd = points["mdm_ppm"].values
     true = s[0].T  # (site, time)
@@ -217,15 +221,27 @@ def simulate_observations(world: DemoAtmosphere, points: pd.DataFrame, seed: int
          "co2_true": (("site", "time"), true, {"units": "ppm", "long_name": "noise-free simulated CO2 (truth)"}),
          "co2_background": (("site", "time"), s[1].T,
                             {"units": "ppm", "long_name": "simulated contribution of prescribed fossil+fire fluxes"})},
-        coords={"site": points["id"].values, "time": world.time,
+        coords={"site": points["id"].values, "time": _window_times(world, m, periods_per_month),
                 "latitude": ("site", points["lat"].values, {"units": "degrees_north"}),
                 "longitude": ("site", points["lon"].values, {"units": "degrees_east"}),
                 "level": ("site", points["level"].values.astype(int), {"long_name": "model level index"}),
                 "network": ("site", points["network"].values.astype(str)),
                 "kind": ("site", points["kind"].values.astype(str))},
         attrs={"title": "landcarbon demo atmosphere: simulated monthly CO2 (OSSE)", "seed": seed,
-               "sign_convention": "fluxes: release to the atmosphere > 0; sink = uptake > 0"})
+               "sign_convention": "fluxes: release to the atmosphere > 0; sink = uptake > 0",
+               "periods_per_month": int(periods_per_month)})
     return ds
+
+
+def _window_times(world, model, p):
+    if p == 1:
+        return world.time
+    b = model.period_steps(p) / model.config.steps_per_month
+    out = []
+    for t0 in world.time:
+        days = t0.days_in_month
+        out.extend(t0 + pd.to_timedelta(b[:-1] * days, unit="D"))
+    return pd.DatetimeIndex(out)
 
 
 def _flux_dataset(world: DemoAtmosphere) -> xr.Dataset:

@@ -211,8 +211,46 @@ class TransportModel:
         return grid_cell_area_m2(self.lat, self.config.dlat, self.config.dlon)[:, None] * np.ones(len(self.lon))
 
     # ------------------------------------------------------------------ running
+    def period_steps(self, periods_per_month: int = 1) -> np.ndarray:
+        """Step boundaries (p+1,) splitting a month into ``p`` sub-periods ("windows") of ~equal length."""
+        p = int(periods_per_month)
+        if p < 1 or p > self.config.steps_per_month:
+            raise ConfigError(located(f"periods_per_month must be in 1..{self.config.steps_per_month}",
+                                      where="TransportModel.period_steps"))
+        return np.floor(np.arange(p + 1) * self.config.steps_per_month / p + 1e-9).astype(int)
+
+    def _advance(self, c, em_per_step, calendar_month: int, n_steps: int, samples):
+        """Advance c (T,K,J,I) in place by n_steps with emission em_per_step (T,J,I) [PgC per step]."""
+        met = self._met[calendar_month % 12]
+        sk, sj, si = samples
+        buf = np.zeros((c.shape[0], len(sk)))
+        _kernels.advance(c, np.ascontiguousarray(em_per_step), self.cap, met["ushift"], met["zrelax"], met["Xm"],
+                         met["Xv"], met["V"], met["W"], int(n_steps), sk, sj, si, buf, self.config.hadley_kg_s > 0)
+        return buf
+
+    def run_window(self, c0, flux, calendar_month: int, period: int, periods_per_month: int, samples=None):
+        """Advance fields through ONE sub-monthly window with a constant flux.
+
+        Parameters
+        ----------
+        c0 : (T, K, J, I) [ppm] (copied); flux : (T, J, I) [PgC yr-1 per cell] or None;
+        calendar_month : 0-11; period : index 0..p-1 of the window inside the month.
+
+        Returns
+        -------
+        (c, samples_mean (T, S)) — the field at the end of the window and the window-mean samples.
+        """
+        c = np.array(c0, dtype=float, copy=True)
+        b = self.period_steps(periods_per_month)
+        n = int(b[period + 1] - b[period])
+        em = np.zeros((c.shape[0], self.nlat, self.nlon)) if flux is None else np.asarray(flux, float) * self.dt_yr
+        if samples is None:
+            samples = (np.zeros(0, np.int64),) * 3
+        samples = tuple(np.ascontiguousarray(a, dtype=np.int64) for a in samples)
+        return c, self._advance(c, em, calendar_month, n, samples)
+
     def run(self, c0, emissions=None, *, start_month: int = 0, n_months: int = 1, samples=None,
-            emission_months=None):
+            emission_months=None, periods_per_month: int = 1):
         """Integrate tracers for ``n_months`` months.
 
         Parameters
@@ -227,6 +265,10 @@ class TransportModel:
             Calendar month (0 = January) of the first month (meteorology is cyclostationary).
         samples : tuple (k, j, i) of index arrays, optional
             Cells whose monthly-mean mixing ratio is returned.
+
+        periods_per_month : int
+            Return means over ``p`` sub-monthly windows instead of months: s has shape
+            (T, n_months * p, S) (window boundaries from :meth:`period_steps`).
 
         Returns
         -------
@@ -244,26 +286,25 @@ class TransportModel:
             sk = sj = si = np.zeros(0, np.int64)
         else:
             sk, sj, si = (np.ascontiguousarray(a, dtype=np.int64) for a in samples)
-        out = np.zeros((T, n_months, len(sk)))
         zero = np.zeros((T, self.nlat, self.nlon))
         E = None
         if emissions is not None:
             E = np.asarray(emissions, dtype=float)
             if single and E.ndim == 3 and emission_months is None:
                 E = E[None]
+        p = int(periods_per_month)
+        out = np.zeros((T, n_months * p, len(sk)))
+        bounds = self.period_steps(p)
         for mo in range(n_months):
-            met = self._met[(start_month + mo) % 12]
             if E is None:
                 em = zero
             elif emission_months is not None:
                 em = E * self.dt_yr if mo in emission_months else zero
             else:
                 em = E[:, mo] * self.dt_yr
-            buf = np.zeros((T, len(sk)))
-            _kernels.advance(c, np.ascontiguousarray(em), self.cap, met["ushift"], met["zrelax"], met["Xm"],
-                             met["Xv"], met["V"], met["W"], self.config.steps_per_month, sk, sj, si, buf,
-                             self.config.hadley_kg_s > 0)
-            out[:, mo] = buf
+            for q in range(p):
+                buf = self._advance(c, em, (start_month + mo) % 12, bounds[q + 1] - bounds[q], (sk, sj, si))
+                out[:, mo * p + q] = buf
         if single:
             return c[0], out[0]
         return c, out
