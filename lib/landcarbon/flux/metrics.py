@@ -66,3 +66,39 @@ def truth_errors(res: PartitionResult, ds: xr.Dataset) -> dict:
     out["RECO_day_bias"] = float(np.nanmean(d))
     out["RECO_day_bias_monthly_abs"] = float(monthly_daytime_bias(res, ds["RECO_true"].values, day).abs().mean())
     return out
+
+
+def evaluate_realisations(scenarios, methods, n_realisations: int, *, seed: int = 0, year: int = 1998,
+                          n_jobs: int = 1, n_boot: int = 1, progress: bool = False) -> pd.DataFrame:
+    """Run the full chain (u* + MDS + partitioning) on ``n_realisations`` demo site-years per
+    scenario (seeds ``seed + i``; new weather, noise and gaps each time) and return one row per
+    (scenario, realisation, method) with the :func:`truth_errors` columns."""
+    from functools import partial
+
+    from .batch import partition_many
+    from .demo import demo_site
+
+    rows = []
+    items, keys = [], []
+    for sc in scenarios:
+        for i in range(n_realisations):
+            items.append(partial(demo_site, seed + i, sc, year))
+            keys.append((sc, i))
+    res = partition_many(items, methods, n_jobs=n_jobs, seed=seed, n_boot=n_boot, keep_dataset=True,
+                         progress=progress)
+    for (sc, i), sy in zip(keys, res):
+        if sy.error:
+            rows.append({"scenario": sc, "realisation": i, "method": None, "error": sy.error})
+            continue
+        for m, r in sy.results.items():
+            rows.append({"scenario": sc, "realisation": i, **truth_errors(r, sy.dataset)})
+    return pd.DataFrame(rows)
+
+
+def summarise_errors(df: pd.DataFrame, columns=("GPP_annual_err_pct", "RECO_annual_err_pct", "GPP_daily_rmse",
+                                                "RECO_daily_rmse", "GPP_daily_r2", "RECO_daily_r2", "RECO_day_bias",
+                                                "RECO_day_bias_monthly_abs")) -> pd.DataFrame:
+    """Mean and SD over realisations per scenario and method."""
+    g = df.groupby(["scenario", "method"])[list(columns)]
+    m, s = g.mean(), g.std(ddof=1)
+    return m.join(s, rsuffix="_sd")
