@@ -257,3 +257,14 @@ def test_bad_arguments():
         mk_test(np.zeros(5), alpha=5)
     with pytest.raises(ConfigError, match="hamed_rao_negative"):
         mk_test(np.zeros(5), hamed_rao_negative="clip")
+
+
+def test_without_confidence_interval_same_numbers():
+    x = make_series(8, 300, 30)
+    a = mk_test(x)
+    b = mk_test(x, confidence_interval=False)
+    for k in a:
+        if k in ("slope_low", "slope_high"):
+            assert np.all(np.isnan(b[k]))
+        else:
+            np.testing.assert_array_equal(a[k], b[k])

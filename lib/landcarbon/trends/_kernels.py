@@ -137,8 +137,20 @@ def _order_stats(a, nt, r, nr):
 NBINS = 512
 
 
+@njit(cache=True, error_model="numpy", nogil=True, fastmath={"nnan", "nsz"})
+def _minmax(a, nt):
+    """min and max of ``a[:nt]`` (NaN-free input; fastmath lets LLVM vectorise the reduction)."""
+    lo = a[0]
+    hi = a[0]
+    for i in range(1, nt):
+        v = a[i]
+        lo = min(lo, v)
+        hi = max(hi, v)
+    return lo, hi
+
+
 @njit(**_JIT)
-def _rank_values(a, nt, r, vals_out, hist, buf, bins):
+def _rank_values(a, nt, r, vals_out, hist, buf, bins, ci):
     """Values of the order statistics ``r[0..3]`` of ``a[:nt]``, non-destructively; requires
     r[0] <= r[2] <= r[3] <= r[1] < nt and r[3] - r[2] <= 1 (CI limits around the median pair).
 
@@ -148,20 +160,15 @@ def _rank_values(a, nt, r, vals_out, hist, buf, bins):
     within its bin (a dozen elements on average). The bin is a monotone function of the value, so
     the result is exact. Falls back to quickselect when the range is not finite.
     """
-    lo = a[0]
-    hi = a[0]
-    for i in range(1, nt):
-        v = a[i]
-        lo = min(lo, v)
-        hi = max(hi, v)
+    lo, hi = _minmax(a, nt)
     if not (hi > lo) or not (hi - lo < np.inf):
         if hi == lo:
             for q in range(4):
-                vals_out[q] = lo
+                vals_out[q] = lo if (ci or q >= 2) else np.nan
             return
         for q in range(4):
             _select(a, 0, nt, r[q])
-            vals_out[q] = a[r[q]]
+            vals_out[q] = a[r[q]] if (ci or q >= 2) else np.nan
         return
     scale = NBINS / (hi - lo)
     for b in range(NBINS):
@@ -193,18 +200,28 @@ def _rank_values(a, nt, r, vals_out, hist, buf, bins):
     same = off3 < hist[tb2]
     m0 = 0; m1 = 0; m2 = 0
     above = np.inf
-    for i in range(nt):
-        v = a[i]
-        b = bins[i]
-        buf[0, m0] = v
-        m0 += b == tb0
-        buf[1, m1] = v
-        m1 += b == tb1
-        buf[2, m2] = v
-        m2 += b == tb2
-        above = min(above, v if b > tb2 else np.inf)
-    vals_out[0] = _kth_small(buf[0], m0, off0)
-    vals_out[1] = _kth_small(buf[1], m1, off1)
+    if ci:
+        for i in range(nt):
+            v = a[i]
+            b = bins[i]
+            buf[0, m0] = v
+            m0 += b == tb0
+            buf[1, m1] = v
+            m1 += b == tb1
+            buf[2, m2] = v
+            m2 += b == tb2
+            above = min(above, v if b > tb2 else np.inf)
+        vals_out[0] = _kth_small(buf[0], m0, off0)
+        vals_out[1] = _kth_small(buf[1], m1, off1)
+    else:
+        for i in range(nt):
+            v = a[i]
+            b = bins[i]
+            buf[2, m2] = v
+            m2 += b == tb2
+            above = min(above, v if b > tb2 else np.inf)
+        vals_out[0] = np.nan
+        vals_out[1] = np.nan
     vals_out[2] = _kth_small(buf[2], m2, off2)
     if off3 == off2:
         vals_out[3] = vals_out[2]
@@ -402,8 +419,8 @@ def _mk_on(a, m, srt):
 # one pixel
 # ---------------------------------------------------------------------------------------------
 @njit(**_JIT)
-def _mk_pixel(row, T, method, zcrit, zq, lag, hr_mode, out, i,
-              vals, idx, srt, slopes, w1, w2, ranks, rv, hist, buf, bins, less, greater, eqb):
+def _mk_pixel(row, T, method, zcrit, zq, lag, hr_mode, ci, out, i,
+              vals, idx, srt, slopes, w1, w2, ranks, rv, hist, buf, bins, less, eqb):
     n = 0
     for t in range(T):
         v = row[t]
@@ -419,10 +436,9 @@ def _mk_pixel(row, T, method, zcrit, zq, lag, hr_mode, out, i,
         return
 
     # One pass over the pairs (valid values, true index distance): S, all Sen slopes, and per value
-    # the number of smaller / larger / equal-and-earlier values (-> tie groups and the median).
+    # the number of smaller values and of equal earlier values (-> tie groups and the median).
     for k in range(n):
         less[k] = 0
-        greater[k] = 0
         eqb[k] = 0
     s = 0
     nt = 0
@@ -438,13 +454,11 @@ def _mk_pixel(row, T, method, zcrit, zq, lag, hr_mode, out, i,
             gk += gt
             lk += lt
             less[j] += gt
-            greater[j] += lt
             eqb[j] += np.int64(vj == vk)
             slopes[nt + j - k - 1] = (vj - vk) / (idx[j] - ik)
         nt += n - k - 1
         s += gk - lk
         less[k] += lk
-        greater[k] += gk
     # Var(S) numerator: n(n-1)(2n+5) - sum_groups t(t-1)(2t+5) = ... - sum_values 6 e(e+2),
     # e = number of equal values before it (telescoping sum over each tie group)
     num = n * (n - 1) * (2 * n + 5)
@@ -452,13 +466,15 @@ def _mk_pixel(row, T, method, zcrit, zq, lag, hr_mode, out, i,
         e = eqb[k]
         num -= 6 * e * (e + 2)
     var0 = num / 18.0
+    # with ties ranked by position, value k has the unique rank less[k] + eqb[k]
     h = n // 2
     lo_v = np.nan
     hi_v = np.nan
     for k in range(n):
-        if less[k] <= h and h < n - greater[k]:
+        rk = less[k] + eqb[k]
+        if rk == h:
             hi_v = vals[k]
-        if less[k] <= h - 1 and h - 1 < n - greater[k]:
+        elif rk == h - 1:
             lo_v = vals[k]
     if n % 2 == 1:
         med_v = hi_v
@@ -484,7 +500,10 @@ def _mk_pixel(row, T, method, zcrit, zq, lag, hr_mode, out, i,
     else:
         ranks[2] = hm - 1
         ranks[3] = hm
-    _rank_values(slopes, nt, ranks, rv, hist, buf, bins)
+    if not ci:
+        ranks[0] = ranks[2]
+        ranks[1] = ranks[3]
+    _rank_values(slopes, nt, ranks, rv, hist, buf, bins, ci)
     if nt % 2 == 1:
         slope = rv[2]
     else:
@@ -568,7 +587,7 @@ def _mk_pixel(row, T, method, zcrit, zq, lag, hr_mode, out, i,
 
 
 @njit(**_JIT)
-def _mk_block(x, start, stop, method, zcrit, zq, lag, hr_mode, out):
+def _mk_block(x, start, stop, method, zcrit, zq, lag, hr_mode, ci, out):
     T = x.shape[1]
     vals = np.empty(T, np.float64)
     idx = np.empty(T, np.int64)
@@ -582,15 +601,14 @@ def _mk_block(x, start, stop, method, zcrit, zq, lag, hr_mode, out):
     buf = np.empty((3, slopes.shape[0]), np.float64)
     bins = np.empty(slopes.shape[0], np.int64)
     less = np.empty(T, np.int64)
-    greater = np.empty(T, np.int64)
     eqb = np.empty(T, np.int64)
     for i in range(start, stop):
-        _mk_pixel(x[i], T, method, zcrit, zq, lag, hr_mode, out, i,
-                  vals, idx, srt, slopes, w1, w2, ranks, rv, hist, buf, bins, less, greater, eqb)
+        _mk_pixel(x[i], T, method, zcrit, zq, lag, hr_mode, ci, out, i,
+                  vals, idx, srt, slopes, w1, w2, ranks, rv, hist, buf, bins, less, eqb)
 
 
 @njit(parallel=True, **_JIT)
-def mk_rows_parallel(x, method, zcrit, zq, lag, hr_mode, out):
+def mk_rows_parallel(x, method, zcrit, zq, lag, hr_mode, ci, out):
     """Fill ``out[NOUT, npix]`` for every row of ``x[npix, T]`` (numba threads over blocks)."""
     npix = x.shape[0]
     nblk = (npix + BLOCK - 1) // BLOCK
@@ -598,13 +616,13 @@ def mk_rows_parallel(x, method, zcrit, zq, lag, hr_mode, out):
         stop = (b + 1) * BLOCK
         if stop > npix:
             stop = npix
-        _mk_block(x, b * BLOCK, stop, method, zcrit, zq, lag, hr_mode, out)
+        _mk_block(x, b * BLOCK, stop, method, zcrit, zq, lag, hr_mode, ci, out)
 
 
 @njit(**_JIT)
-def mk_rows_serial(x, method, zcrit, zq, lag, hr_mode, out):
+def mk_rows_serial(x, method, zcrit, zq, lag, hr_mode, ci, out):
     """Single-threaded twin of :func:`mk_rows_parallel` (for dask workers: one level of parallelism)."""
-    _mk_block(x, 0, x.shape[0], method, zcrit, zq, lag, hr_mode, out)
+    _mk_block(x, 0, x.shape[0], method, zcrit, zq, lag, hr_mode, ci, out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -676,7 +694,7 @@ def _seasonal_pixel(row, T, period, zq, out, i, col, colidx, srt, slopes, allv, 
     else:
         ranks[2] = hm - 1
         ranks[3] = hm
-    _rank_values(slopes, nt, ranks, rv, hist, buf, bins)
+    _rank_values(slopes, nt, ranks, rv, hist, buf, bins, True)
     if nt % 2 == 1:
         slope = rv[2]
     else:

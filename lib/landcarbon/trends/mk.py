@@ -117,7 +117,7 @@ def _as_rows(x) -> tuple[np.ndarray, tuple[int, ...]]:
 
 def mk_test(x, method: str = "original", alpha: float = 0.05, *, lag: int | None = None,
             period: int = 12, hamed_rao_negative: str = "nan", p_formula: str = "accurate",
-            parallel: bool = True) -> dict[str, np.ndarray]:
+            confidence_interval: bool = True, parallel: bool = True) -> dict[str, np.ndarray]:
     """Mann–Kendall test + Theil–Sen slope for every series of ``x`` (time = last axis).
 
     Parameters
@@ -138,6 +138,9 @@ def mk_test(x, method: str = "original", alpha: float = 0.05, *, lag: int | None
         Handling of a negative Hamed–Rao correction (see module docstring).
     p_formula : {"accurate", "pymannkendall"}
         p-value formula (see :func:`p_value`).
+    confidence_interval : bool
+        Compute the Sen-slope confidence limits (False skips two order statistics and returns NaN
+        limits; not for the seasonal test, which always computes them).
     parallel : bool
         Use numba threads over pixels (set False inside dask workers).
 
@@ -171,7 +174,8 @@ def mk_test(x, method: str = "original", alpha: float = 0.05, *, lag: int | None
             fn(rows, int(period), zq, out)
         else:
             fn = K.mk_rows_parallel if parallel else K.mk_rows_serial
-            fn(rows, METHODS[name], zcrit, zq, -1 if lag is None else int(lag), hr_mode, out)
+            fn(rows, METHODS[name], zcrit, zq, -1 if lag is None else int(lag), hr_mode, bool(confidence_interval),
+               out)
     else:
         out[:] = np.nan
         out[K.OUT_N] = 0
