@@ -154,11 +154,12 @@ def _rank_values(a, nt, r, vals_out, hist, buf, bins, ci):
     """Values of the order statistics ``r[0..3]`` of ``a[:nt]``, non-destructively; requires
     r[0] <= r[2] <= r[3] <= r[1] < nt and r[3] - r[2] <= 1 (CI limits around the median pair).
 
-    Branch-free bucket selection: one histogram of the values over NBINS equal bins of [min, max]
-    gives, for each wanted rank, its bin and the number of smaller elements; one pass gathers the
-    members of the wanted bins into ``buf`` rows; the exact element is then found by counting
-    within its bin (a dozen elements on average). The bin is a monotone function of the value, so
-    the result is exact. Falls back to quickselect when the range is not finite.
+    Bucket selection: one pass builds a histogram of the values over NBINS equal bins of
+    [min, max] and a linked list of the members of every bin (``bins[:nt]`` = next member,
+    ``bins[nt:]`` = list heads); the cumulative histogram gives, for each wanted rank, its bin and
+    the number of smaller elements; the exact element is then found by counting within its bin (a
+    dozen elements on average). The bin is a monotone function of the value, so the result is
+    exact. Falls back to quickselect when the range is not finite.
     """
     lo, hi = _minmax(a, nt)
     if not (hi > lo) or not (hi - lo < np.inf):
@@ -171,12 +172,16 @@ def _rank_values(a, nt, r, vals_out, hist, buf, bins, ci):
             vals_out[q] = a[r[q]] if (ci or q >= 2) else np.nan
         return
     scale = NBINS / (hi - lo)
+    head = bins[nt:]                     # bins = scratch of length >= nt + NBINS
     for b in range(NBINS):
         hist[b] = 0
+        head[b] = -1
+    # histogram + one linked list of members per bin (nxt[i] = previous member of the same bin)
     for i in range(nt):
         b = min(int((a[i] - lo) * scale), NBINS - 1)
-        bins[i] = b
         hist[b] += 1
+        bins[i] = head[b]
+        head[b] = i
     # ranks are ordered r[0] <= r[2] <= r[3] <= r[1] (lower limit, median pair, upper limit)
     cum = 0
     b = 0
@@ -196,39 +201,40 @@ def _rank_values(a, nt, r, vals_out, hist, buf, bins, ci):
         b += 1
     tb1 = b
     off1 = r[1] - cum
-    # does rank r[3] lie in the same bin as r[2]? (else it is the minimum of the higher bins)
-    same = off3 < hist[tb2]
-    m0 = 0; m1 = 0; m2 = 0
-    above = np.inf
+    m2 = _collect(a, bins, head[tb2], buf[2])
+    vals_out[2] = _kth_small(buf[2], m2, off2)
     if ci:
-        for i in range(nt):
-            v = a[i]
-            b = bins[i]
-            buf[0, m0] = v
-            m0 += b == tb0
-            buf[1, m1] = v
-            m1 += b == tb1
-            buf[2, m2] = v
-            m2 += b == tb2
-            above = min(above, v if b > tb2 else np.inf)
+        m0 = _collect(a, bins, head[tb0], buf[0])
         vals_out[0] = _kth_small(buf[0], m0, off0)
+        m1 = _collect(a, bins, head[tb1], buf[1])
         vals_out[1] = _kth_small(buf[1], m1, off1)
     else:
-        for i in range(nt):
-            v = a[i]
-            b = bins[i]
-            buf[2, m2] = v
-            m2 += b == tb2
-            above = min(above, v if b > tb2 else np.inf)
         vals_out[0] = np.nan
         vals_out[1] = np.nan
-    vals_out[2] = _kth_small(buf[2], m2, off2)
     if off3 == off2:
         vals_out[3] = vals_out[2]
-    elif same:
+    elif off3 < m2:                      # rank r[3] in the same bin as r[2]
         vals_out[3] = _kth_small(buf[2], m2, off3)
-    else:
-        vals_out[3] = above
+    else:                                # else: the minimum of the next non-empty bin
+        nb = tb2 + 1
+        while hist[nb] == 0:
+            nb += 1
+        mm = _collect(a, bins, head[nb], buf[3])
+        v = buf[3, 0]
+        for q in range(1, mm):
+            v = min(v, buf[3, q])
+        vals_out[3] = v
+
+
+@njit(**_JIT)
+def _collect(a, nxt, i, out):
+    """Copy the members of one bin (linked list starting at index ``i``) into ``out``; return count."""
+    m = 0
+    while i >= 0:
+        out[m] = a[i]
+        m += 1
+        i = nxt[i]
+    return m
 
 
 @njit(**_JIT)
@@ -598,8 +604,8 @@ def _mk_block(x, start, stop, method, zcrit, zq, lag, hr_mode, ci, out):
     ranks = np.empty(4, np.int64)
     rv = np.empty(4, np.float64)
     hist = np.empty(NBINS, np.int64)
-    buf = np.empty((3, slopes.shape[0]), np.float64)
-    bins = np.empty(slopes.shape[0], np.int64)
+    buf = np.empty((4, slopes.shape[0]), np.float64)
+    bins = np.empty(slopes.shape[0] + NBINS, np.int64)
     less = np.empty(T, np.int64)
     eqb = np.empty(T, np.int64)
     for i in range(start, stop):
@@ -733,8 +739,8 @@ def _seasonal_block(x, start, stop, period, zq, out):
     ranks = np.empty(4, np.int64)
     rv = np.empty(4, np.float64)
     hist = np.empty(NBINS, np.int64)
-    buf = np.empty((3, slopes.shape[0]), np.float64)
-    bins = np.empty(slopes.shape[0], np.int64)
+    buf = np.empty((4, slopes.shape[0]), np.float64)
+    bins = np.empty(slopes.shape[0] + NBINS, np.int64)
     for i in range(start, stop):
         _seasonal_pixel(x[i], T, period, zq, out, i, col, colidx, srt, slopes, allv, ranks, rv, hist, buf, bins)
 
