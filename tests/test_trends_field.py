@@ -226,3 +226,15 @@ def test_lag1_autocorrelation_equals_pymannkendall_acf():
             y = x[:, i, j] - x[:, i, j].mean()
             ref = np.correlate(y, y, "full")[len(y):][0] / np.sum(y * y)
             assert r.values[i, j] == pytest.approx(ref, rel=1e-12)
+
+
+def test_trend_field_on_dask_distributed_cluster():
+    """The same call runs on a dask.distributed cluster (local, 2 worker processes)."""
+    distributed = pytest.importorskip("distributed")
+    da = _field(12)
+    eager = trend_field(da, "year")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
+            distributed.Client(cl):
+        lazy = trend_field(da.chunk({"lat": 3}), "year").compute()
+    for v in ("slope", "p", "slope_low", "significant"):
+        np.testing.assert_array_equal(eager[v].values, lazy[v].values)
