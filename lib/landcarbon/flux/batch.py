@@ -136,14 +136,15 @@ def process_site_year(item, methods: Sequence[str] = ("NT", "DT", "DT-RH"), *, d
 
 
 def _worker(args):
-    item, methods, data_source, seed, n_boot, keep = args
+    item, methods, data_source, seed, n_boot, keep, mkw = args
     return process_site_year(item, methods, data_source=data_source, seed=seed, n_boot=n_boot,
-                             keep_dataset=keep, raise_errors=False)
+                             keep_dataset=keep, raise_errors=False, method_kwargs=mkw)
 
 
 def partition_many(items: Iterable, methods: Sequence[str] = ("NT", "DT", "DT-RH"), *, n_jobs: int = 2,
                    data_source: str = "auto", seed: int = 0, n_boot: int = 1, keep_dataset: bool = False,
-                   progress: bool = True, backend: str = "process") -> list[SiteYearResult]:
+                   progress: bool = True, backend: str = "process",
+                   method_kwargs: dict | None = None) -> list[SiteYearResult]:
     """Process many site-years in parallel with a progress bar.
 
     Parameters
@@ -158,16 +159,21 @@ def partition_many(items: Iterable, methods: Sequence[str] = ("NT", "DT", "DT-RH
     backend : {"process", "thread"}
     progress : bool
         Show a ``tqdm`` progress bar.
+    method_kwargs : dict, optional
+        {method: keyword arguments}, e.g. ``{"RF": {"cv": False, "n_estimators": 50}}``.
 
     Returns
     -------
     list of SiteYearResult in the order of ``items``; a failing site-year carries ``error`` instead
     of raising, so one bad file does not stop the batch.
     """
-    from tqdm.auto import tqdm
+    if progress:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
 
     items = list(items)
-    args = [(it, tuple(methods), data_source, seed, n_boot, keep_dataset) for it in items]
+    args = [(it, tuple(methods), data_source, seed, n_boot, keep_dataset, method_kwargs) for it in items]
     out: list = [None] * len(items)
     bar = tqdm(total=len(items), desc="site-years", disable=not progress)
     if n_jobs <= 1:

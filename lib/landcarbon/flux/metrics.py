@@ -69,7 +69,8 @@ def truth_errors(res: PartitionResult, ds: xr.Dataset) -> dict:
 
 
 def evaluate_realisations(scenarios, methods, n_realisations: int, *, seed: int = 0, year: int = 1998,
-                          n_jobs: int = 1, n_boot: int = 1, progress: bool = False) -> pd.DataFrame:
+                          n_jobs: int = 1, n_boot: int = 1, progress: bool = False,
+                          method_kwargs: dict | None = None) -> pd.DataFrame:
     """Run the full chain (u* + MDS + partitioning) on ``n_realisations`` demo site-years per
     scenario (seeds ``seed + i``; new weather, noise and gaps each time) and return one row per
     (scenario, realisation, method) with the :func:`truth_errors` columns."""
@@ -84,8 +85,11 @@ def evaluate_realisations(scenarios, methods, n_realisations: int, *, seed: int 
         for i in range(n_realisations):
             items.append(partial(demo_site, seed + i, sc, year))
             keys.append((sc, i))
+    if method_kwargs is None:  # ML learners: no cross-validation inside the truth evaluation
+        method_kwargs = {m: {"cv": False, "n_estimators": 50} for m in ("RF", "SP")}
+        method_kwargs["NN"] = {"cv": False}
     res = partition_many(items, methods, n_jobs=n_jobs, seed=seed, n_boot=n_boot, keep_dataset=True,
-                         progress=progress)
+                         progress=progress, method_kwargs=method_kwargs)
     for (sc, i), sy in zip(keys, res):
         if sy.error:
             rows.append({"scenario": sc, "realisation": i, "method": None, "error": sy.error})
