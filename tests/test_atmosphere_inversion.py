@@ -273,3 +273,23 @@ def test_weekly_two_step_ensrf_matches_window_by_window_analytic():
         np.testing.assert_allclose(out["members"][w] @ out["members"][w].T / 39, A, atol=1e-8)
         carried, _ = m.run_window(carried, np.einsum("r,rji->ji", s, P)[None], 0, w, 4, cells)
     assert out["monthly"].shape == (1, R)
+
+
+def test_transcom22_configuration_is_exact_aggregation(osse):
+    from landcarbon.atmosphere import osse as O
+    from landcarbon.atmosphere.regions import nested_regions, transcom_regions
+
+    ds, rf, cases = osse
+    nest, tc = nested_regions(), transcom_regions()
+    ds22, rf22, W = O.transcom_configuration(ds, rf, nest, tc)
+    assert rf22.G.shape[3] == 22 and ds22["prior_flux"].shape == (24, 22)
+    np.testing.assert_allclose(ds22["prior_flux"].values.sum(axis=1), ds["prior_flux"].values.sum(axis=1))
+    # a TransCom flux spread over its nested sub-regions by area share gives identical concentrations
+    rng = np.random.default_rng(9)
+    s22 = rng.normal(size=(3, 22))
+    s43 = s22 @ W
+    M43 = rf.matrix(np.arange(5), np.full(5, 2), 3, include_initial=False)
+    M22 = rf22.matrix(np.arange(5), np.full(5, 2), 3, include_initial=False)
+    np.testing.assert_allclose(M43 @ s43.ravel(), M22 @ s22.ravel(), rtol=1e-10, atol=1e-12)
+    tab = O.region_sink_comparison(ds, cases, ds22, rf22, "EUT", "case3", W, tc.codes)
+    assert tab.loc["nested 43 regions", "sigma"] < tab.loc["prior", "sigma"]

@@ -21,7 +21,8 @@ from .transport import ResponseFunctions, TransportModel
 __all__ = ["InversionSetup", "response_functions_for", "setup_inversion", "china_sink",
            "run_cases", "CaseSummary", "summary_table", "load_observations", "region_field",
            "period_mean_regions", "fit_statistics", "ensrf_china", "prior_covariance",
-           "simulated_at_site", "noise_experiment", "ensrf_batch_check", "ensrf_weekly_china"]
+           "simulated_at_site", "noise_experiment", "ensrf_batch_check", "ensrf_weekly_china",
+           "transcom_configuration", "region_sink_comparison"]
 
 
 def response_functions_for(model: TransportModel, patterns, ds: xr.Dataset, region_codes, *, memory: int = 24,
@@ -394,3 +395,54 @@ def ensrf_weekly_china(world, ds: xr.Dataset, N: int, seed: int, periods_per_mon
     per_sd = float(((w @ Xc) / years).std(ddof=1))
     return {"annual": ann, "annual_sigma": ann_sd, "period": per, "period_sigma": per_sd, "raw": out,
             "observations": wobs}
+
+
+def transcom_configuration(ds: xr.Dataset, rf: ResponseFunctions, nested, coarse=None):
+    """The global 22-region (TransCom) configuration derived from the nested 43-region one.
+
+    Response functions: G_c = sum_r W[c, r] G_r (W = area shares, exact for uniform-per-area basis
+    functions); regional fluxes are summed, prior variances summed (independent sub-regions).
+    Returns ``(ds22, rf22, W)``; ``ds22`` has ``china`` all False (China is not a region there).
+    """
+    from .regions import transcom_regions
+
+    coarse = coarse or transcom_regions()
+    W = nested.aggregation_matrix(coarse)
+    S = (W > 0).astype(float)                       # membership (sums of fluxes)
+    rf22 = rf.aggregate_regions(W, coarse.codes)
+    keep = [v for v in ds.data_vars if "region" not in ds[v].dims]
+    out = ds[keep].copy()
+    for v in ("truth_flux", "prior_flux", "fire_flux", "fossil_flux"):
+        if v in ds:
+            out[v] = (("time", "region"), ds[v].values @ S.T, ds[v].attrs)
+    out["prior_sigma"] = (("time", "region"), np.sqrt((ds["prior_sigma"].values ** 2) @ S.T), ds["prior_sigma"].attrs)
+    out = out.assign_coords(region=coarse.codes, china=("region", np.zeros(coarse.n, bool)))
+    out.attrs = dict(ds.attrs)
+    return out, rf22, W
+
+
+def region_sink_comparison(ds43, cases43: dict, ds22, rf22, code: str = "EUT", case: str = "case3",
+                           W=None, coarse_codes=None) -> pd.DataFrame:
+    """Period-mean sink [PgC yr-1, uptake > 0, incl. fire] of one TransCom region from the nested and the
+    global configurations (same observations), with prior and truth."""
+    c = cases43[case]
+    st43 = c.setup
+    ci = list(coarse_codes).index(code)
+    members = W[ci] > 0
+    R, nm = st43.n_regions, st43.n_months
+    a = np.zeros(st43.n)
+    for r in np.flatnonzero(members):
+        a[r:nm * R:R] = 1.0 / nm
+    fire = ds43["fire_flux"].values[:nm][:, members].sum(axis=1).mean()
+    v43, s43 = aggregate(c.result.s_hat, c.result.A, a)
+    vp, sp_ = aggregate(st43.s_prior, st43.Q, a)
+    truth = ds43["truth_flux"].values[:nm][:, members].sum(axis=1).mean()
+    sites = [str(s) for s, nw in zip(ds22["site"].values, ds22["network"].values) if nw in NETWORKS[case]]
+    st22 = setup_inversion(ds22, rf22, sites, nm)
+    res22 = invert(st22.M, st22.y, st22.s_prior, st22.Q, st22.r)
+    a22 = np.zeros(st22.n)
+    a22[ci:nm * st22.n_regions:st22.n_regions] = 1.0 / nm
+    v22, s22 = aggregate(res22.s_hat, res22.A, a22)
+    return pd.DataFrame({"sink": [-(vp + fire), -(v43 + fire), -(v22 + fire), -(truth + fire)],
+                         "sigma": [sp_, s43, s22, np.nan]},
+                        index=["prior", "nested 43 regions", "TransCom 22 regions", "truth"])
