@@ -10,12 +10,14 @@ Design (why it is fast)
   indices, pairwise slopes, work arrays) are allocated once per block of ``BLOCK`` pixels and
   reused, so there is no allocation per pixel.
 * One branch-free O(n²) pass over the pairs computes the Mann–Kendall score S, all pairwise Sen
-  slopes and, per value, the counts of smaller / larger / equal earlier values — which give the
+  slopes and, per value, the counts of smaller values and of equal earlier values — which give the
   tie-group term of Var(S) (telescoping: Σ_groups t(t−1)(2t+5) = Σ_values 6e(e+2), e = equal values
-  before it) and the median of the values without sorting.
+  before it) and the median of the values (the value of rank less + e) without sorting.
 * The Sen slope (median) and the lower/upper confidence limits are order statistics of the
-  N = n(n−1)/2 slopes; they are found by a branch-free bucket selection (:func:`_rank_values`:
-  one histogram pass, one gather pass, counting inside a bin of ~15 values) — no sort, O(N).
+  N = n(n−1)/2 slopes; they are found by bucket selection (:func:`_rank_values`: one pass for a
+  histogram over 512 bins plus per-bin member lists, a scan of the cumulative counts, then counting
+  inside the ~15 members of each wanted bin) — no sort, O(N). The modified tests (pre-whitened
+  series) and the rare degenerate cases fall back to an insertion sort / quickselect.
 * ``z`` is computed inside; the p-value is computed vectorised outside (``scipy.special.ndtr``) so
   that it can reproduce pymannkendall's formula bit for bit or use the accurate tail formula.
 
