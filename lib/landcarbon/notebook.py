@@ -41,7 +41,25 @@ def prepare(analysis: str, results_dir: str | Path | None = None, *, seed_style:
         from .plotting import apply_style
 
         apply_style()
+    _register_table_formatter()
     return out
+
+
+def _register_table_formatter() -> None:
+    """Render missing values in displayed tables as an em dash ("not available"), never as "NaN".
+
+    Uses IPython's documented formatter registry, so only notebook display changes; the data keep NaN.
+    """
+    try:
+        import pandas as pd
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+    html = ip.display_formatter.formatters["text/html"]
+    html.for_type(pd.DataFrame, lambda df: df.to_html(na_rep="—", max_rows=60))
 
 
 def source_banner_markdown(source_attr: str | list[str]) -> str:
