@@ -114,6 +114,10 @@ def test_annual_and_global_totals_vs_loop_oracle():
     np.testing.assert_allclose(zon.sum("lat_band"), tot, rtol=1e-6)
     with pytest.raises(DataError, match="12 months"):
         up.annual_sum(da.isel(time=slice(0, 18)))
+    # groupby path (incomplete years dropped) agrees with the block-wise path
+    part = up.annual_sum(da.isel(time=slice(6, 24)), require_complete=False)
+    assert list(part.year.values) == [2001]
+    np.testing.assert_allclose(part.sel(year=2001), ann.sel(year=2001), rtol=1e-6)
     with pytest.raises(DataError, match="gC m-2 d-1"):
         up.annual_sum(da.assign_attrs(units="umol m-2 s-1"))
 

@@ -346,7 +346,13 @@ def annual_sum(monthly: xr.DataArray, *, require_complete: bool = True) -> xr.Da
         raise DataError(located(f"years {incomplete} do not have 12 months", where=str(monthly.name),
                                 fix="select complete years or pass require_complete=False"))
     days = monthly["time"].dt.days_in_month.astype("float32")
-    out = (monthly * days).groupby("time.year").sum("time", min_count=12)
+    t = monthly.indexes["time"]
+    if not incomplete and t.is_monotonic_increasing and bool(np.all(t.month.to_numpy().reshape(-1, 12) == np.arange(1, 13))):
+        # whole years from January: block-wise over 12 months (dask friendly, no shuffle); NaN propagates
+        out = (monthly * days).coarsen(time=12).reduce(np.sum)
+        out = out.rename(time="year").assign_coords(year=t.year.to_numpy()[::12])
+    else:
+        out = (monthly * days).groupby("time.year").sum("time", min_count=12)
     if incomplete:
         out = out.drop_sel(year=incomplete)
     out.attrs = {**monthly.attrs, "units": "gC m-2 yr-1"}
@@ -404,20 +410,29 @@ def annual_drivers(drivers: xr.Dataset, variables=None) -> xr.Dataset:
     """Annual driver fields (year, lat, lon): means, or annual totals for P [mm yr-1] (from mm month-1),
     FRS and WET [days yr-1]. Units are kept in ``attrs['units']``."""
     out = {}
+    t = drivers.indexes["time"]
+    # whole years from January: block-wise reduction over 12 months (no shuffle, low memory)
+    blockwise = len(t) % 12 == 0 and bool(np.all(t.month.to_numpy().reshape(-1, 12) == np.arange(1, 13)))
     for v, how in ANNUAL_DRIVERS.items():
         if v not in drivers or (variables is not None and v not in variables):
             continue
         da = drivers[v]
-        g = da.groupby("time.year")
+        if blockwise:
+            c = da.coarsen(time=12)
+            g = None
+        else:
+            g = da.groupby("time.year")
         if how == "sum":
             if v == "P" and da.attrs.get("units") not in ("mm month-1", "mm/month"):
                 raise DataError(located(f"P must be in mm month-1 for an annual total, found {da.attrs.get('units')!r}",
                                         where="variable P"))
-            res = g.sum("time", min_count=12)
+            res = c.reduce(np.sum) if g is None else g.sum("time", min_count=12)
             units = {"P": "mm yr-1"}.get(v, "days yr-1")
         else:
-            res = g.mean("time")
+            res = c.reduce(np.mean) if g is None else g.mean("time")
             units = da.attrs.get("units", "1")
+        if g is None:
+            res = res.rename(time="year").assign_coords(year=t.year.to_numpy()[::12])
         out[v] = res.astype("float32").assign_attrs(units=units, long_name=da.attrs.get("long_name", v),
                                                     aggregation=f"annual {how}")
     return xr.Dataset(out)
