@@ -34,16 +34,35 @@ def test_format_value(v, s, txt):
 
 def test_indicator_table_lists_every_summary(project_root, tmp_path, monkeypatch):
     monkeypatch.setenv("LANDCARBON_RESULTS", str(tmp_path))
-    write_summary("budget_closure", "real:" + "a" * 64, {"china_land_sink": Indicator(0.34, "PgC yr-1", "China land sink", 0.11)},
+    write_summary("budget_closure", "real:" + "a" * 64,
+                  {"china_land_sink": Indicator(0.34, "PgC yr-1", "China land sink", 0.11),
+                   "china_sink_topdown": Indicator(0.45, "PgC yr-1", "top-down", 0.25),
+                   "china_sink_bottomup": Indicator(0.29, "PgC yr-1", "bottom-up", 0.09),
+                   "china_nep": Indicator(0.46, "PgC yr-1", "NEP", 0.16)},
                   out_dir=tmp_path / "budget_closure")
     write_summary("er_upscaling", "demo:landcarbon.world.demo:demo_drivers@2022",
                   {"global_er": Indicator(118.2, "PgC yr-1", "Global ER", 1.1)}, out_dir=tmp_path / "er_upscaling")
     md = report._indicators_md(project_root)
-    assert "| China land sink | 0.34 ± 0.11 | PgC yr-1 | real data (sha256 `aaaaaaaa…`) |" in md
+    assert "| China land sink | 0.34 ± 0.11 | PgC yr-1 | real data |" in md
+    assert "real data (sha256 `aaaaaaaa…`)" in md  # full source per chapter
     assert "**DEMO**" in md and "digital twin" in md
     assert "</analyses/05_budget_closure>" in md
     rows = report.indicator_rows(project_root)
-    assert [r["analysis"] for r in rows] == ["er_upscaling", "budget_closure"]  # report order
+    assert list(dict.fromkeys(r["analysis"] for r in rows)) == ["er_upscaling", "budget_closure"]  # report order
+    key = report._key_indicators_md(project_root)
+    assert "| China land sink, closed budget | 0.34 ± 0.11 | PgC yr-1 | real data |" in key
+    assert "Global ecosystem respiration" in key and "**DEMO** twin" in key
+    assert "Not yet run" in key  # analyses without results are named, not silently dropped
+
+
+def test_key_indicator_renamed_fails_loudly(project_root, tmp_path, monkeypatch):
+    from landcarbon.errors import PipelineError
+
+    monkeypatch.setenv("LANDCARBON_RESULTS", str(tmp_path))
+    write_summary("budget_closure", "real:" + "a" * 64, {"renamed": Indicator(0.34, "PgC yr-1", "x", 0.11)},
+                  out_dir=tmp_path / "budget_closure")
+    with pytest.raises(PipelineError, match="key indicator 'china_sink_topdown' is not in results/budget_closure"):
+        report._key_indicators_md(project_root)
 
 
 BUILT = None
@@ -59,19 +78,28 @@ def _built_index(project_root):
 
 
 def test_built_report_has_indicator_table(project_root):
+    import yaml
+
     index = _built_index(project_root)
     html = index.read_text(encoding="utf-8")
     assert "Key indicators" in html and "<table" in html
     results = project_root / "results"
+    spec = yaml.safe_load((project_root / "book" / "key_indicators.yaml").read_text())
     n = 0
+    for item in spec:
+        s = results / item["analysis"] / "summary.json"
+        ind = json.loads(s.read_text())["indicators"].get(item["indicator"])
+        if ind is None and item.get("optional"):
+            continue
+        assert ind is not None, f"{item} missing from {s}"
+        assert format_value(ind["value"], ind.get("sigma")) in html, f"{item} value not on the front page"
+        assert item["label"].replace("&", "&amp;")[:25] in html
+        n += 1
+    assert n >= 8, "expected the key indicators of every analysis on the front page"
+    all_html = (index.parent / "indicators.html").read_text(encoding="utf-8")
     for s in sorted(results.glob("*/summary.json")):
-        doc = json.loads(s.read_text())
-        for ind in doc["indicators"].values():
-            desc = ind["description"].replace("&", "&amp;")
-            assert desc.split("(")[0].strip()[:30] in html, f"indicator {desc!r} of {s.parent.name} not on the front page"
-            assert format_value(ind["value"], ind.get("sigma")) in html
-            n += 1
-    assert n >= 5, "expected indicators from the analyses on the front page"
+        for ind in json.loads(s.read_text())["indicators"].values():
+            assert format_value(ind["value"], ind.get("sigma")) in all_html, (s.parent.name, ind)
     assert not re.search(r"\bnan\b", re.sub(r"<[^>]+>", " ", html), flags=re.I), "front page shows nan"
     assert "_static/mathjax/tex-mml-chtml.js" in html and "cdn.jsdelivr" not in html
 

@@ -3,8 +3,9 @@
 :func:`generate_pages` writes the generated parts of the book into ``book/generated/`` — nothing in
 them is typed by hand:
 
-* ``indicators.md`` — the key-indicator table of the front page, from every ``summary.json``
-  (value ± 1σ, units, data source, link to the chapter);
+* ``key_indicators.md`` — the front page's table of the indicators chosen in ``book/key_indicators.yaml``
+  (value ± 1σ, units, data source, link to the chapter), read from the ``summary.json`` files;
+* ``indicators.md`` — every indicator of every analysis;
 * ``headlines.md``  — the chapters' headline figures with captions;
 * ``datasets.md``   — ``data_manifest.yaml`` as a table (what, licence, how to get it, checksum);
 * ``provenance.md`` — environment, package versions, data hashes, parameters and timings of the run.
@@ -69,19 +70,76 @@ def indicator_rows(root: Path | None = None) -> list[dict]:
     return rows
 
 
+def _literature_hashes() -> set[str]:
+    """sha256 of the literature tables of the manifest (their 'real' data are published numbers)."""
+    from .data import load_manifest
+
+    return {f.sha256 for ds in load_manifest().values() if ds.kind == "literature-table" for f in ds.files if f.sha256}
+
+
+def _source_badge(src: str) -> str:
+    parts = [s.strip() for s in str(src).split(";") if s.strip()]
+    kinds = []
+    lit = _literature_hashes()
+    for s in parts:
+        kind, _, rest = s.partition(":")
+        kinds.append("literature" if kind == "real" and rest in lit else kind)
+    labels = {"demo": "**DEMO** twin", "real": "real data", "literature": "published values"}
+    out = [labels.get(k, _md_escape(k)) for k in dict.fromkeys(kinds)]
+    return " + ".join(out) or "unknown"
+
+
+def _table(rows: list[dict], *, label_key: str = "description") -> str:
+    out = ["| Indicator | Value (± 1σ) | Units | Data | Chapter |", "|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {_md_escape(r[label_key])} | {r['value']} | {_md_escape(r['units'])} | "
+                   f"{_source_badge(r['source'])} | {{doc}}`{r['chapter']} <{r['doc']}>` |")
+    return "\n".join(out) + "\n"
+
+
+_DEMO_NOTE = ("\n```{warning}\nRows marked **DEMO** were computed on the synthetic digital twin (known truth), "
+              "not on observations. Point `LANDCARBON_DATA_PATH` at real data and rerun `make report` to replace "
+              "them; the exact data source of each chapter (generator, seed or file hash) is on "
+              "{doc}`/reproducibility`.\n```\n")
+
+
+def _key_indicators_md(root: Path) -> str:
+    """Front-page table: the indicators listed in ``book/key_indicators.yaml``."""
+    import yaml
+
+    spec_path = root / "book" / "key_indicators.yaml"
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8")) or []
+    by_key = {(r["analysis"], r["name"]): r for r in indicator_rows(root)}
+    have = {r["analysis"] for r in by_key.values()}
+    rows, absent = [], []
+    for i, item in enumerate(spec):
+        key = (item["analysis"], item["indicator"])
+        if key in by_key:
+            rows.append({**by_key[key], "label": item.get("label") or by_key[key]["description"]})
+        elif item["analysis"] in have and not item.get("optional"):
+            raise PipelineError(located(
+                f"key indicator {item['indicator']!r} is not in results/{item['analysis']}/summary.json",
+                where=f"{spec_path}, entry #{i}", fix="rename it there to an indicator the analysis writes"))
+        elif item["analysis"] not in have:
+            absent.append(item["analysis"])
+    if not rows:
+        return "```{warning}\nNo analysis results yet: run `landcarbon run` first.\n```\n"
+    md = _table(rows, label_key="label")
+    if absent:
+        md += "\n*Not yet run: " + ", ".join(sorted(set(absent))) + ".*\n"
+    return md + (_DEMO_NOTE if any("demo:" in r["source"] for r in rows) else "")
+
+
 def _indicators_md(root: Path) -> str:
+    """Every indicator of every analysis, grouped by chapter, with the full data-source string."""
     rows = indicator_rows(root)
     if not rows:
         return "```{warning}\nNo analysis results yet: run `landcarbon run` first.\n```\n"
-    out = ["| Indicator | Value (± 1σ) | Units | Data source | Chapter |", "|---|---|---|---|---|"]
-    for r in rows:
-        out.append(f"| {_md_escape(r['description'])} | {r['value']} | {_md_escape(r['units'])} | "
-                   f"{_source_label(r['source'])} | {{doc}}`{r['chapter']} <{r['doc']}>` |")
-    demo = any("demo:" in r["source"] for r in rows)
-    note = ("\n```{warning}\nRows marked **DEMO** were computed on the synthetic digital twin (known truth), "
-            "not on observations. Point `LANDCARBON_DATA_PATH` at real data and rerun `make report` to "
-            "replace them.\n```\n") if demo else ""
-    return "\n".join(out) + "\n" + note
+    parts = []
+    for chapter in dict.fromkeys(r["chapter"] for r in rows):
+        sub = [r for r in rows if r["chapter"] == chapter]
+        parts.append(f"## {chapter}\n\nData source: {_source_label(sub[0]['source'])}\n\n" + _table(sub))
+    return "\n".join(parts) + (_DEMO_NOTE if any("demo:" in r["source"] for r in rows) else "")
 
 
 def _headlines_md(root: Path, book: Path) -> str:
@@ -169,6 +227,7 @@ def generate_pages(root: Path | None = None) -> Path:
     book = root / "book"
     gen = book / "generated"
     gen.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(gen / "key_indicators.md", _key_indicators_md(root))
     write_text_atomic(gen / "indicators.md", _indicators_md(root))
     write_text_atomic(gen / "headlines.md", _headlines_md(root, book))
     write_text_atomic(gen / "datasets.md", _datasets_md())

@@ -93,6 +93,9 @@ def read_summary(analysis_or_path: str | Path) -> dict:
 
 def format_value(value: float, sigma: float | None = None, digits: int | None = None) -> str:
     """``0.45 ± 0.25`` with a sensible number of decimals (2 significant digits of sigma)."""
+    # round away binary noise first, so 0.35 + 0.105 = 0.45499999999999996 prints as 0.46 like 0.455
+    value = round(float(value), 12)
+    sigma = None if sigma is None else round(float(sigma), 12)
     if digits is None:
         ref = abs(sigma) if sigma else abs(value)
         digits = 2 if ref == 0 else max(0, min(6, 1 - int(math.floor(math.log10(ref)))))
