@@ -107,7 +107,10 @@ def smooth_e0_gp(x: np.ndarray, e0: np.ndarray, sd: np.ndarray):
     # maximum marginal likelihood on a fixed log grid (deterministic, ~100 Cholesky factorisations)
     v0 = max(float(np.var(yo)), 1.0)
     grid = [(v0 * a, ell) for a in np.geomspace(0.01, 10.0, 10) for ell in np.geomspace(3.0, 365.0, 12)]
-    s2, ell = min(grid, key=lambda p: nll(*p))
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):  # small matrices: threaded BLAS only adds overhead
+        s2, ell = min(grid, key=lambda p: nll(*p))
     k = s2 * np.exp(-0.5 * d2 / ell**2) + np.diag(no)
     ki = np.linalg.inv(k)
     mu = (one @ ki @ yo) / (one @ ki @ one)
