@@ -400,11 +400,22 @@ def _center(a, m, y):
 
 @njit(**_JIT)
 def _acov(y, m, lag):
-    """Σ_t y[t+lag]·y[t] / m (the biased autocovariance of pymannkendall's ``__acf``)."""
-    c = 0.0
-    for t in range(m - lag):
-        c += y[t + lag] * y[t]
-    return c / m
+    """Σ_t y[t+lag]·y[t] / m (the biased autocovariance of pymannkendall's ``__acf``).
+
+    Summed in the same order as ``np.correlate(y, y, "full")``, which pymannkendall uses: numpy
+    computes the zero lag of series shorter than 12 with a plain loop ("small_correlate") and every
+    other lag with BLAS ``ddot`` — reproduced here with ``np.dot`` (the same OpenBLAS kernel through
+    scipy), so the autocorrelations, and hence the pre-whitened series and their ties, are
+    bit-identical to the peer's on this platform.
+    """
+    if lag == 0 and m <= 11:
+        c = 0.0
+        for t in range(m):
+            c += y[t] * y[t]
+        return c / m
+    if m - lag <= 0:
+        return 0.0
+    return (0.0 + np.dot(y[lag:m], y[0:m - lag])) / m
 
 
 @njit(**_JIT)
