@@ -70,8 +70,11 @@ def main(quick: bool = False):
             best = min(best, time.perf_counter() - t0)
         return best, out
 
-    t_prior, (s1, A1) = timed(posterior_prior_space, M, c, sp, Q, r)
-    t_naive, (s0, A0) = timed(naive_inv, M, c, sp, Q, r)
+    import os
+
+    print(f"load average before timing: {os.getloadavg()[0]:.1f} (shared machine: timings are best of 3)")
+    t_prior, (s1, A1) = timed(posterior_prior_space, M, c, sp, Q, r, repeat=3)
+    t_naive, (s0, A0) = timed(naive_inv, M, c, sp, Q, r, repeat=3)
     print("\nmethod                                  time [s]   ratio vs naive")
     print(f"numpy.linalg.inv (textbook)           {t_naive:9.2f}   1.00")
     print(f"landcarbon prior-space Cholesky       {t_prior:9.2f}   {t_naive / t_prior:.2f}x")
@@ -90,11 +93,11 @@ def main(quick: bool = False):
     rows = []
     for fn in (0.25, 0.5, 1.0):
         k = int(n * fn)
-        tt, _ = timed(posterior_prior_space, M[:, :k], c, sp[:k], Q[:k], r, repeat=2)
+        tt, _ = timed(posterior_prior_space, M[:, :k], c, sp[:k], Q[:k], r, repeat=3)
         rows.append(("n", k, m, tt))
     for fm in (0.25, 0.5, 1.0):
         k = int(m * fm)
-        tt, _ = timed(posterior_prior_space, M[:k], c[:k], sp, Q, r[:k], repeat=2)
+        tt, _ = timed(posterior_prior_space, M[:k], c[:k], sp, Q, r[:k], repeat=3)
         rows.append(("m", n, k, tt))
     df = pd.DataFrame(rows, columns=["vary", "n", "m", "seconds"])
     print(df.to_string(index=False))
