@@ -111,12 +111,13 @@ def smooth_e0_gp(x: np.ndarray, e0: np.ndarray, sd: np.ndarray):
 
     with threadpool_limits(limits=1):  # small matrices: threaded BLAS only adds overhead
         s2, ell = min(grid, key=lambda p: nll(*p))
-    k = s2 * np.exp(-0.5 * d2 / ell**2) + np.diag(no)
-    ki = np.linalg.inv(k)
-    mu = (one @ ki @ yo) / (one @ ki @ one)
-    ks = s2 * np.exp(-0.5 * (x[:, None] - xo[None, :]) ** 2 / ell**2)
-    mean = mu + ks @ ki @ (yo - mu)
-    var = s2 - np.einsum("ij,jk,ik->i", ks, ki, ks)
+        k = s2 * np.exp(-0.5 * d2 / ell**2) + np.diag(no)
+        c = cho_factor(k, lower=True)
+        ki1 = cho_solve(c, one)
+        mu = (one @ cho_solve(c, yo)) / (one @ ki1)
+        ks = s2 * np.exp(-0.5 * (x[:, None] - xo[None, :]) ** 2 / ell**2)
+        mean = mu + ks @ cho_solve(c, yo - mu)
+        var = s2 - np.einsum("ij,ji->i", ks, cho_solve(c, ks.T))
     return mean, np.sqrt(np.maximum(var, 0.0))
 
 
