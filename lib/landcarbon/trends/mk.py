@@ -2,8 +2,10 @@
 
 The last axis of the input is time (equally spaced, e.g. years); every other axis is a pixel axis.
 NaN marks a missing value. Computation runs in the numba kernels of :mod:`._kernels` (threads over
-pixels), and reproduces pymannkendall 1.4.3 (Hussain & Mahmud 2019, doi:10.21105/joss.01556) to
-rounding; the Sen-slope confidence interval reproduces ``scipy.stats.theilslopes``.
+pixels) and reproduces pymannkendall 1.4.3 (Hussain & Mahmud 2019, doi:10.21105/joss.01556) bit for
+bit in our tests (ties, NaN gaps; the autocorrelations of the modified tests are summed in the
+peer's order, BLAS ``ddot`` included, so near-ties of pre-whitened series resolve identically); the
+Sen-slope confidence interval reproduces ``scipy.stats.theilslopes``.
 
 Tests (``method``)
 ------------------
