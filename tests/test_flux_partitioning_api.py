@@ -127,3 +127,16 @@ def test_full_chain_detha(shared_data):
     assert sums["NT"]["RECO"] == pytest.approx(1305.6, rel=0.05)
     assert sums["DT"]["GPP"] == pytest.approx(1795.5, rel=0.07)
     assert sums["DT"]["RECO"] == pytest.approx(1191.2, rel=0.07)
+
+
+def test_hourly_site_year_full_chain():
+    """Hourly data (24 records per day): windows in days, annual sums with a 3600 s step."""
+    ds = F.demo_site(2, "S0", year=1998, timestep_minutes=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = F.process_site_year(ds, ["NT", "DT"])
+    for m in ("NT", "DT"):
+        assert res.results[m].gpp.attrs["timestep_seconds"] == 3600.0
+        err = F.truth_errors(res.results[m], res.dataset)
+        assert abs(err["GPP_annual_err_pct"]) < 5.0
+    assert F.annual_sum(ds.GPP_true) == pytest.approx(F.annual_sum(ds.GPP_true.values, 3600.0))

@@ -87,7 +87,10 @@ def annual_sum(flux: xr.DataArray | np.ndarray, step_seconds: float | None = Non
     from ..units import umol_m2_s_to_gC_m2_per_step
 
     if step_seconds is None:
-        step_seconds = float(getattr(flux, "attrs", {}).get("timestep_seconds", 1800.0))
+        step_seconds = getattr(flux, "attrs", {}).get("timestep_seconds")
+        if step_seconds is None and isinstance(flux, xr.DataArray) and "time" in flux.coords and flux.sizes.get("time", 0) > 1:
+            step_seconds = float(np.median(np.diff(flux["time"].values).astype("timedelta64[s]").astype(float)))
+        step_seconds = float(step_seconds or 1800.0)
     return float(np.nansum(umol_m2_s_to_gC_m2_per_step(np.asarray(flux, dtype=float), step_seconds)))
 
 
@@ -271,9 +274,10 @@ def _interp_short(a: np.ndarray, limit: int = 48) -> np.ndarray:
 def flux_dataarray(values: np.ndarray, ds_or_time, name: str, long_name: str, method: str) -> xr.DataArray:
     """Half-hourly flux DataArray with units and the sign convention."""
     time = ds_or_time["time"].values if isinstance(ds_or_time, xr.Dataset) else ds_or_time
-    return xr.DataArray(np.asarray(values, dtype=float), coords={"time": time}, dims="time", name=name,
-                        attrs={"units": FLUX_UNITS, "long_name": long_name, "method": method,
-                               "sign_convention": SIGN_CONVENTION})
+    attrs = {"units": FLUX_UNITS, "long_name": long_name, "method": method, "sign_convention": SIGN_CONVENTION}
+    if isinstance(ds_or_time, xr.Dataset):
+        attrs["timestep_seconds"] = float(ds_or_time.attrs.get("timestep_seconds", _step_seconds(ds_or_time)))
+    return xr.DataArray(np.asarray(values, dtype=float), coords={"time": time}, dims="time", name=name, attrs=attrs)
 
 
 def interpolate_at_records(n: int, rec: np.ndarray, values: np.ndarray) -> np.ndarray:
