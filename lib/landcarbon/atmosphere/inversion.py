@@ -98,19 +98,27 @@ def posterior_prior_space(M, c, sp, Q, R):
     Mw, dw = _whiten_obs(M, d, R)
     if Q.ndim == 1:
         Lq_diag = np.sqrt(Q)
-        B = Mw * Lq_diag[None, :]                       # R^-1/2 M L
+        B = Mw if Mw is not M else Mw.copy()
+        B *= Lq_diag[None, :]                           # R^-1/2 M L (in place: one m x n copy)
     else:
         Lq = _chol_lower(Q, "Q")
         B = Mw @ Lq
-    P = B.T @ B
-    P[np.diag_indices(n)] += 1.0                        # I + L^T M^T R^-1 M L
-    C = _chol_lower(P, "normal matrix")
-    z = sla.cho_solve((C, True), B.T @ dw)
+    # upper triangle of P = I + B^T B by a symmetric rank-k update (BLAS dsyrk: half the flops of gemm);
+    # B.T of a C-ordered B is Fortran-ordered, so no copy is made
+    Bt = np.asfortranarray(B.T)
+    P = sla.blas.dsyrk(1.0, Bt, trans=0, lower=0)
+    P[np.diag_indices(n)] += 1.0
+    try:
+        U = sla.cholesky(P, lower=False, overwrite_a=True, check_finite=False)   # reads the upper triangle
+    except sla.LinAlgError as exc:
+        raise ConfigError(located(f"normal matrix is not positive definite ({exc})",
+                                  where="posterior_prior_space")) from exc
+    z = sla.cho_solve((U, False), B.T @ dw)
     # P^-1 from its Cholesky factor (LAPACK dpotri: triangular inverse and product, no general inverse)
-    Pi, info = sla.lapack.dpotri(C, lower=1)
+    Pi, info = sla.lapack.dpotri(U, lower=0)
     if info != 0:
         raise ConfigError(located(f"LAPACK dpotri failed (info={info})", where="posterior_prior_space"))
-    Pi = np.tril(Pi) + np.tril(Pi, -1).T
+    Pi = np.triu(Pi) + np.triu(Pi, 1).T
     if Q.ndim == 1:
         s_hat = sp + Lq_diag * z
         A = Pi * np.outer(Lq_diag, Lq_diag)              # L P^-1 L^T with diagonal L
