@@ -17,9 +17,10 @@ a region's centroid) and multiplicative inflation of the prior perturbations.
 The windowed scheme (:func:`ensrf_windows`) follows GCAS's two steps per assimilation window: (1) optimise
 the fluxes of the window with the observations of the window; (2) re-run the transport forward with the
 optimised fluxes, which carries the concentration field into the next window (here: the optimised fluxes'
-contribution to every later observation is added to their background). GCAS uses 1-week windows; with
-monthly response functions our window is one month (the code is agnostic: a window is one basis period).
+contribution to every later observation is added to their background); a window is one month there.
 An optional lag ``nlag`` keeps the fluxes of ``nlag`` windows in the state (CTDAS ensemble smoother).
+:func:`ensrf_transport_windows` runs the same two-step scheme with ~weekly windows (quarter months)
+directly on the transport model, as GCAS does with MOZART-4.
 """
 from __future__ import annotations
 
@@ -224,9 +225,9 @@ def ensrf_transport_windows(model, patterns, obs, prior_flux, prior_sigma, perio
     Parameters
     ----------
     model : TransportModel; patterns : (R, J, I) basis patterns (sum 1);
-    obs : xr.Dataset (site, time) with ``co2`` minus nothing else, ``co2_background`` (prescribed
-        fossil+fire contribution, presubtracted here), ``co2_sigma``, ``latitude``, ``longitude``, ``level``,
-        and attrs ``periods_per_month`` equal to ``periods_per_month``;
+    obs : xr.Dataset (site, time) of window means: ``co2`` [ppm], ``co2_background`` (contribution of the
+        prescribed fossil+fire fluxes, presubtracted here), ``co2_sigma``, ``latitude``, ``longitude``,
+        ``level``, and attrs ``periods_per_month`` equal to ``periods_per_month``;
     prior_flux, prior_sigma : (n_months, R) [PgC yr-1]; c0 : initial well-mixed mixing ratio [ppm]
         (known here: the initial field is not optimised, as in GCAS);
     rho_regions : (S, R) localisation weights (None = no localisation).

@@ -26,6 +26,9 @@ finite memory (``memory`` months) and treated as well mixed afterwards. For spee
 for ``near_field`` months and then in the exactly equivalent zonal-mean (2-D) version of the same model
 (all meridional and vertical coefficients are zonally uniform, so the zonal mean obeys the 2-D model
 exactly; only the sampling loses the zonal structure, which is small after a few months).
+
+Sub-monthly windows (e.g. quarter months, ~weekly as in GCAS) are available through
+``run(..., periods_per_month=p)`` and :meth:`TransportModel.run_window`.
 """
 from __future__ import annotations
 
