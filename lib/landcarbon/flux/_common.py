@@ -95,29 +95,8 @@ def annual_sum(flux: xr.DataArray | np.ndarray, step_seconds: float | None = Non
 
 
 # ---------------------------------------------------------------------------------------------
-# potential radiation (fallback when landcarbon.flux.solar is unavailable)
+# potential radiation (one implementation: landcarbon.flux.solar)
 # ---------------------------------------------------------------------------------------------
-def _potrad_fallback(time_mid: np.ndarray, lat: float, lon: float, utc_offset: float) -> np.ndarray:
-    """Potential (extraterrestrial) radiation on a horizontal plane [W m-2] at solar time.
-
-    Solar declination and equation of time after the Fourier series used by REddyProc
-    ``fCalcPotRadiation`` (Spencer 1971 type); solar constant 1366.1 W m-2.
-    """
-    t = pd.DatetimeIndex(time_mid)
-    doy = t.dayofyear.to_numpy(dtype=float)
-    hour = (t.hour + t.minute / 60.0 + t.second / 3600.0).to_numpy(dtype=float)
-    frac = 2 * np.pi * (doy - 1) / 365.24
-    eqt = (0.0072 * np.cos(frac) - 0.0528 * np.cos(2 * frac) - 0.0012 * np.cos(3 * frac)
-           - 0.1229 * np.sin(frac) - 0.1565 * np.sin(2 * frac) - 0.0041 * np.sin(3 * frac))
-    solar_hour = hour + lon / 15.0 - utc_offset + eqt
-    decl = np.deg2rad(0.33281 - 22.984 * np.cos(frac) - 0.34990 * np.cos(2 * frac) - 0.13980 * np.cos(3 * frac)
-                      + 3.7872 * np.sin(frac) + 0.03205 * np.sin(2 * frac) + 0.07187 * np.sin(3 * frac))
-    latr = np.deg2rad(lat)
-    sin_el = np.sin(decl) * np.sin(latr) + np.cos(decl) * np.cos(latr) * np.cos(2 * np.pi * (12 - solar_hour) / 24)
-    ext = 1366.1 * (1 + 0.034 * np.cos(2 * np.pi * (doy - 1) / 365.0))
-    return np.where(sin_el > 0, ext * sin_el, 0.0)
-
-
 def potential_radiation_for(ds: xr.Dataset) -> np.ndarray:
     """Potential radiation [W m-2] at the middle of each interval (``SW_IN_POT`` if present)."""
     if "SW_IN_POT" in ds:
@@ -127,28 +106,13 @@ def potential_radiation_for(ds: xr.Dataset) -> np.ndarray:
             raise DataError(located(f"attrs['{key}'] missing: needed for potential radiation",
                                     where=f"site {ds.attrs.get('site', '?')}",
                                     fix="set ds.attrs['lat'], ['lon'], ['utc_offset_hours'] or add SW_IN_POT"))
+    from .solar import potential_radiation
+
     step = float(ds.attrs.get("timestep_seconds", _step_seconds(ds)))
-    label = ds.attrs.get("time_label", "end")
-    t = ds["time"].values.astype("datetime64[ns]")
-    shift = np.timedelta64(int(step / 2 * 1e9), "ns")
-    tmid = t - shift if label == "end" else t + shift
     lat, lon = float(ds.attrs["lat"]), float(ds.attrs["lon"])
     off = float(ds.attrs.get("utc_offset_hours", round(lon / 15.0)))
-    try:  # helper A's implementation when available
-        from . import solar  # type: ignore
-
-        fn = getattr(solar, "potential_radiation", None)
-        if fn is not None:
-            try:
-                out = fn(tmid, lat=lat, lon=lon, utc_offset_hours=off)
-                out = np.asarray(getattr(out, "values", out), dtype=float)
-                if out.shape == tmid.shape:
-                    return out
-            except TypeError:
-                pass
-    except ImportError:
-        pass
-    return _potrad_fallback(tmid, lat, lon, off)
+    return potential_radiation(ds["time"].values, lat, lon, off, timestep_seconds=step,
+                               time_label=ds.attrs.get("time_label", "end"))
 
 
 def _step_seconds(ds: xr.Dataset) -> float:
