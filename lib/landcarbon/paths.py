@@ -71,6 +71,8 @@ def download_cache() -> Path:
     env = os.environ.get("LANDCARBON_CACHE")
     if env:
         return Path(env).expanduser()
-    import pooch
+    # same folder as pooch.os_cache("landcarbon"), without importing pooch (whose import pulls in
+    # tqdm.auto and prints an "IProgress not found" warning into every notebook)
+    import platformdirs
 
-    return Path(pooch.os_cache("landcarbon"))
+    return Path(platformdirs.user_cache_dir("landcarbon"))
