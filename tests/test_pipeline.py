@@ -160,3 +160,28 @@ def test_real_registry_is_valid(project_root, monkeypatch):
         assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), f"{a.notebook} has outputs"
         for key in ("results_dir", "data_source", "profile"):
             assert key in tagged[0].source, f"{a.notebook}: parameter {key} missing"
+
+
+BODY_DASK = """
+from landcarbon.notebook import prepare
+from landcarbon.reporting import write_summary, Indicator
+out = prepare("alpha", results_dir)
+from distributed import default_client
+import dask.array as da
+client = default_client()  # raises ValueError when prepare() did not connect
+total = float(da.ones((100, 100), chunks=50).sum().compute())
+write_summary("alpha", "demo:test@0", {"x": Indicator(total, "1", "sum computed on the cluster")}, out_dir=out,
+              extra={"scheduler": client.scheduler.address})
+"""
+
+
+def test_run_on_a_dask_scheduler(project):
+    distributed = pytest.importorskip("distributed")
+    nbformat.write(_notebook(BODY_DASK), project / "notebooks" / "01_alpha.ipynb")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                                  dashboard_address=None) as cluster:
+        pipeline.run(["alpha"], scheduler=cluster.scheduler_address, progress=False)
+        doc = json.loads((project / "results" / "alpha" / "summary.json").read_text())
+    assert doc["indicators"]["x"]["value"] == 10000.0
+    assert doc["scheduler"] == cluster.scheduler_address
+    assert "LANDCARBON_DASK_SCHEDULER" not in __import__("os").environ  # restored after the run

@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="auto: real data when found, else demo (default)")
         sp.add_argument("--timeout", type=int, default=1800, help="per-cell timeout in seconds")
         sp.add_argument("--no-progress", action="store_true", help="no progress bar")
+        sp.add_argument("--scheduler", metavar="ADDRESS",
+                        help="dask.distributed scheduler (e.g. tcp://10.0.0.5:8786) for the gridded computations")
 
     r = sub.add_parser("run", help="execute the analysis notebooks with papermill into book/analyses/")
     add_run_args(r)
@@ -108,7 +110,8 @@ def _run(args):
     from .pipeline import parse_overrides, run
 
     records = run(args.only, profile=args.profile, overrides=parse_overrides(args.param), force=args.force,
-                  data_source=args.data_source, timeout=args.timeout, progress=not args.no_progress)
+                  data_source=args.data_source, timeout=args.timeout, progress=not args.no_progress,
+                  scheduler=args.scheduler)
     for r in records:
         print(f"{r.name:20s} {r.status:9s} {r.seconds:7.1f} s  -> {r.executed_notebook}")
     return records

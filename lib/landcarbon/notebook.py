@@ -42,7 +42,22 @@ def prepare(analysis: str, results_dir: str | Path | None = None, *, seed_style:
 
         apply_style()
     _register_table_formatter()
+    _connect_dask_cluster()
     return out
+
+
+def _connect_dask_cluster():
+    """Connect to ``$LANDCARBON_DASK_SCHEDULER`` (set by ``landcarbon run --scheduler``) if given.
+
+    Once a ``distributed.Client`` exists, dask-backed xarray computations (trend kernels, grid
+    prediction) run on that cluster; without it they use the local threaded scheduler.
+    """
+    address = os.environ.get("LANDCARBON_DASK_SCHEDULER")
+    if not address:
+        return None
+    from distributed import Client
+
+    return Client(address)
 
 
 def _register_table_formatter() -> None:

@@ -291,8 +291,14 @@ def _execute(analysis: Analysis, params: dict[str, Any], root: Path, out_dir: Pa
 def run(names: Iterable[str] | None = None, *, profile: str = "quick",
         overrides: Mapping[str, Mapping[str, Any]] | None = None, force: bool = False,
         root: Path | None = None, out_dir: Path | None = None, kernel: str = "python3",
-        timeout: int | None = 1800, data_source: str = "auto", progress: bool = True) -> list[RunRecord]:
+        timeout: int | None = 1800, data_source: str = "auto", progress: bool = True,
+        scheduler: str | None = None) -> list[RunRecord]:
     """Execute analyses (all, or ``names``) in dependency order; see the module docstring.
+
+    ``scheduler`` (a dask.distributed address) is handed to the notebook kernels through the
+    environment variable ``LANDCARBON_DASK_SCHEDULER``; :func:`landcarbon.notebook.prepare` connects to
+    it, so the gridded computations run on that cluster. It does not enter the cache key (results
+    do not depend on where they are computed).
 
     Returns one :class:`RunRecord` per analysis. Raises :class:`PipelineError` at the first failure.
     """
@@ -317,6 +323,26 @@ def run(names: Iterable[str] | None = None, *, profile: str = "quick",
     records: list[RunRecord] = []
     started = datetime.now(timezone.utc)
     bar = tqdm(selected, desc="landcarbon run", unit="notebook", disable=not progress, file=sys.stderr)
+    previous_scheduler = os.environ.get("LANDCARBON_DASK_SCHEDULER")
+    if scheduler:
+        os.environ["LANDCARBON_DASK_SCHEDULER"] = scheduler
+    try:
+        records += _run_selected(bar, analyses, selected, profile, overrides, data_source, root, out_dir,
+                                 cache_dir, logs, kernel, timeout, force)
+    finally:
+        if scheduler:
+            if previous_scheduler is None:
+                os.environ.pop("LANDCARBON_DASK_SCHEDULER", None)
+            else:
+                os.environ["LANDCARBON_DASK_SCHEDULER"] = previous_scheduler
+    bar.close()
+    _write_run_record(root, records, profile, started)
+    return records
+
+
+def _run_selected(bar, analyses, selected, profile, overrides, data_source, root, out_dir, cache_dir, logs,
+                  kernel, timeout, force) -> list[RunRecord]:
+    records: list[RunRecord] = []
     for name in bar:
         a = analyses[name]
         bar.set_postfix_str(name)
@@ -344,8 +370,6 @@ def run(names: Iterable[str] | None = None, *, profile: str = "quick",
         }
         write_json_atomic(results_dir(name) / "provenance.json", prov)
         write_json_atomic(cache_file, {"key": key, "analysis": name})
-    bar.close()
-    _write_run_record(root, records, profile, started)
     return records
 
 
