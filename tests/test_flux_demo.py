@@ -127,8 +127,17 @@ def test_scenario_truths_recomputed():
     np.testing.assert_allclose(s2.RECO_true.values[ok2], _lt(s2.TS.values[ok2], rref_scale[ok2], 150.0), rtol=1e-9)
     s3 = demo_site(seed=2, scenario="S3")
     np.testing.assert_allclose(s3.RECO_true.values[night], base.RECO_true.values[night], rtol=1e-12)
-    np.testing.assert_allclose(s3.RECO_true.values[day] / base.RECO_true.values[day],
-                               np.exp(0.01 * (s3.RH.values[day] - 70)), rtol=1e-9)
+    # one-sided RH effect: h = exp(0.01 %-1 (RH - 100 %)) <= 1 by day (dry air reduces respiration)
+    ratio = s3.RECO_true.values[day] / base.RECO_true.values[day]
+    np.testing.assert_allclose(ratio, np.exp(0.01 * (s3.RH.values[day] - 100.0)), rtol=1e-9)
+    ok3 = ok & np.isfinite(s3.RH.values)
+    assert np.all(s3.RECO_true.values[ok3] <= base.RECO_true.values[ok3] * (1 + 1e-12))
+    assert np.all(ratio[s3.RH.values[day] < 99.0] < 1.0)
+    # ... so it does not average out: day-time respiration is reduced in every month
+    month = s3.time.dt.month.values[day]
+    monthly = np.array([s3.RECO_true.values[day][month == m].sum() / base.RECO_true.values[day][month == m].sum()
+                        for m in range(1, 13)])
+    assert np.all(monthly < 0.9) and np.all(monthly > 0.6)
     s4 = demo_site(seed=2, scenario="S4")
     ok4 = ok & np.isfinite(s4.SW_IN.values)
     np.testing.assert_allclose(s4.RECO_true.values[ok4] / base.RECO_true.values[ok4],
@@ -137,7 +146,7 @@ def test_scenario_truths_recomputed():
     for s in (s1, s2, s3, s4):
         np.testing.assert_array_equal(s.TA.values, base.TA.values)
         np.testing.assert_array_equal(s.GPP_true.values, base.GPP_true.values)
-    assert s1.attrs["truth_E0_day"] == 85.0 and s3.attrs["truth_kRH"] == 0.01
+    assert s1.attrs["truth_E0_day"] == 85.0 and s3.attrs["truth_kRH"] == 0.01 and s3.attrs["truth_RHref"] == 100.0
 
 
 def test_gpp_light_response_truth():
