@@ -92,6 +92,8 @@ def test_trends_warming_and_drying(world):
     assert _trend(swc) < 0  # drying soils in temperate and tropical regions
     rh = (world.RH * w).where(warm).sum(("lat", "lon")) / w.where(warm).sum()
     assert _trend(rh) < 0
+    assert _trend(glob("WET")) < 0  # fewer rain days (rain intensification), as the seed reports
+    assert _trend(glob("P")) > 0    # while total precipitation increases slightly
 
 
 def test_er_true_is_the_documented_model(world):
@@ -104,9 +106,12 @@ def test_er_true_is_the_documented_model(world):
     # independent oracle written from the docstring
     tacc = np.maximum(ta - 0.4 * np.maximum(mat - 10, 0), -40)
     ft = np.exp(308.56 * (1 / (15 + 46.02) - 1 / (tacc + 46.02)))
-    fw = (swc / (swc + 0.15)) / (0.40 / 0.55)
+    beta = 0.3 + 1.7 * np.clip((mat - 1.0) / 6.0, 0, 1)  # water sensitivity: 0.3 boreal .. 2.0 warm
+    fw = ((swc / (swc + 0.15)) / (0.40 / 0.55)) ** beta
     g = 0.35 + 0.65 * (1 - np.exp(-map_ / 800))
     np.testing.assert_allclose(got, demo._ER_SCALE * rref[pft] * g * ft * fw, rtol=2e-3)
+    np.testing.assert_allclose(demo.water_sensitivity(np.array([-5.0, 1.0, 4.0, 7.0, 25.0])),
+                               [0.3, 0.3, 1.15, 2.0, 2.0])
 
 
 def test_global_true_er_is_plausible():
@@ -148,3 +153,42 @@ def test_bad_arguments():
         demo.demo_drivers(1, years=(2000, 2000), resolution=RES, variables=["NOPE"])
     with pytest.raises(ConfigError):
         demo.demo_drivers(1, years=(2000, 2000), resolution=0.33)
+
+
+@pytest.fixture(scope="module")
+def truth_2deg():
+    """Annual true ER and drivers on the quick-profile grid (2 deg) of the notebooks' default seed."""
+    from landcarbon import trends as tr
+    from landcarbon import upscaling as up
+    d = demo.demo_drivers(2022, years=(1989, 2018), resolution=2.0, variables=["TA", "SWC", "RH", "P", "ER_true"]).load()
+    er = up.annual_sum(d.ER_true)
+    ann = up.annual_drivers(d)
+    land = er.notnull().all("year")
+    zones = tr.climate_zones(ann.TA.mean("year").where(land).assign_attrs(units="degC"))
+    return d, er, ann, land, zones
+
+
+def test_true_er_trends_follow_the_seed_study(truth_2deg):
+    """Seed 004: global ER decreases significantly 1989-2018, temperate and tropical decrease, boreal increases."""
+    from landcarbon import trends as tr
+    d, er, _, _, zones = truth_2deg
+    table = tr.regional_trend_table(tr.regional_totals(er.assign_attrs(units="gC m-2 yr-1"), d.area, zones))
+    assert 105 < table.loc["global", "mean"] < 130  # PgC yr-1
+    assert table.loc["global", "trend"] < 0 and table.loc["global", "p"] < 0.05
+    assert table.loc["temperate", "trend"] < 0 and table.loc["tropical", "trend"] < 0
+    assert table.loc["tropical", "p"] < 0.05
+    assert table.loc["boreal", "trend"] > 0 and table.loc["boreal", "p"] < 0.05
+
+
+def test_true_er_variability_water_dominated_in_warm_zones(truth_2deg):
+    """Partial-correlation attribution of detrended ER (as in the trends chapter): water dominates in
+    temperate + tropical cells, temperature in boreal cells."""
+    from landcarbon import trends as tr
+    d, er, ann, land, zones = truth_2deg
+    part = tr.partial_correlation(er, {k: ann[k] for k in ("TA", "SWC", "RH", "P")}, "year")
+    dom = tr.dominant_driver(part, ["TA"], ["SWC", "RH", "P"]).where(land, 0)
+    valid = dom["valid"] & land
+    warm = valid & (zones >= 2)
+    boreal = valid & (zones == 1)
+    assert tr.share_of_pixels(dom == 2, warm, d.area) > 0.6
+    assert tr.share_of_pixels(dom == 1, boreal, d.area) > 0.8

@@ -3,10 +3,23 @@ ecosystem respiration (ER) field, and FLUXNET-like site observations of it.
 
 Everything here is **our formulation** of a plausible synthetic world (a "digital twin" with a known
 truth), not a climate model. Its purpose is to let the upscaling and trend chapters show how close a
-method gets to the truth. Structure that the seed study reports is built in on purpose: warming
-(stronger in the northern high latitudes), slightly increasing precipitation and radiation, and
-drying soils / falling relative humidity in temperate and tropical regions (Li et al., seed 004,
-research content 2).
+method gets to the truth. Structure that the seed study reports for 1989–2018 is built in on purpose
+(Li et al., seed 004, research content 2):
+
+* drivers: warming (stronger in the northern high latitudes; ``warming`` 0.018–0.048 degC yr-1),
+  slightly increasing precipitation (``_P_TREND`` = 0.2 % yr-1) and radiation (``_SW_TREND`` =
+  0.1 W m-2 yr-1), fewer rain days (rain per wet day +``_WET_INTENSIFICATION`` = 0.8 % yr-1) and
+  drying soils / falling relative humidity in temperate and tropical regions (SWC × (1 −
+  ``_DRYING``·t), 0.8 % yr-1, ramped in from MAT 0 to 6 degC);
+* soil-water storage has its own slow inter-annual anomaly (lognormal, sd ``_SOIL_SD`` = 0.2 in warm
+  cells, MA(1) over years; :func:`_soil_anomaly`), so soil moisture is not a copy of the month's
+  rainfall or air humidity;
+* the true ER (:func:`er_true_model`) is water-limited with an exponent β(MAT) that grows from 0.3 in
+  boreal to 2.0 in temperate/tropical climates. Consequences, measured on the 2-deg grid for seed
+  2022 (tests/test_world_demo.py checks the signs): the global true ER declines significantly,
+  boreal ER rises (warming), temperate and tropical ER fall (drying), and the partial-correlation
+  attribution of detrended annual ER (``landcarbon.trends.partial_correlation``) is water-dominated
+  on most temperate/tropical land and temperature-dominated in boreal cells.
 
 Grid convention: cell centres, lat ascending, lon -180..180; Antarctica excluded (as CRU TS).
 Time: monthly, stamped at the first day of the month (``attrs["time_label"] = "month start"``).
@@ -36,7 +49,7 @@ from .climate import climate_zone, saturation_vapour_pressure
 from .grid import cell_area, grid_coords, land_fraction, land_mask
 
 __all__ = ["PFTS", "PFT_BASE_RATE", "DRIVER_VARS", "demo_drivers", "demo_site_observations",
-           "er_true_model", "climate_zone"]
+           "er_true_model", "water_sensitivity", "climate_zone"]
 
 #: The 11 plant functional types of the FLUXNET2015 sites used in the seed (IGBP classes).
 PFTS = ("ENF", "EBF", "DBF", "MF", "CSH", "OSH", "WSA", "SAV", "GRA", "CRO", "WET")
@@ -58,9 +71,17 @@ LONG_NAMES = {"TA": "air temperature", "TMIN": "mean daily minimum temperature",
 
 _REF_YEAR = 1989.0      # trends are zero at the start of 1989
 _COARSE = 5.0           # deg, resolution of the random anomaly fields
-_ER_SCALE = 2.0         # global calibration of ER_true (our formulation; ~117 PgC yr-1 in 1989-2018)
+_ER_SCALE = 2.6         # global calibration of ER_true (our formulation; ~117 PgC yr-1 in 1989-2018)
 # Lloyd & Taylor (1994, doi:10.2307/2389824) parameters
 _E0, _T0, _TREF = 308.56, -46.02, 15.0
+# soil-water limitation of ER (our formulation, see er_true_model)
+_K_W, _THETA_REF = 0.15, 0.40      # m3 m-3
+_BETA_COLD, _BETA_WARM = 0.3, 2.0  # exponent of f_W in boreal / warm cells [1]
+_SOIL_SD = 0.20                    # sd of the log soil-storage anomaly in warm cells [1]
+_DRYING = 0.008                    # fractional SWC decline per year in temperate/tropical cells [yr-1]
+_WET_INTENSIFICATION = 0.008       # fractional increase of rain per wet day per year [yr-1]
+_P_TREND = 0.002                   # fractional precipitation increase per year [yr-1]
+_SW_TREND = 0.10                   # surface brightening [W m-2 yr-1]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -128,6 +149,23 @@ def _year_anomalies(seed: int, year: int) -> np.ndarray:
     lagged = np.concatenate([prev_white[-1:], white[:-1]], axis=0)
     out = 0.5 * annual[None] + 0.7 * white + 0.5 * lagged
     return (out / np.sqrt(0.25 + 0.49 + 0.25)).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=64)
+def _soil_anomaly(seed: int, year: int) -> np.ndarray:
+    """Smooth soil-water storage anomaly of one year (nlat_c, nlon_c), unit variance (our formulation).
+
+    Deep-layer / groundwater storage varies more slowly than the atmosphere: an MA(1) over years,
+    a_y = (0.8 ε_y + 0.6 ε_{y-1}), of smooth white fields drawn from their own generator
+    (seed, 9, year), so the other anomaly fields are unaffected and values do not depend on the
+    requested window.
+    """
+    def draw(y):
+        rng = np.random.default_rng([int(seed), 9, int(y)])
+        glat, glon = _coarse_grid()
+        return _smooth(rng.standard_normal((glat.size, glon.size)), 1.3)
+
+    return (0.8 * draw(year) + 0.6 * draw(year - 1)).astype(np.float32)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -223,18 +261,38 @@ def _toa_insolation(lat_deg: np.ndarray, doy: np.ndarray) -> np.ndarray:
 _es_hpa = saturation_vapour_pressure
 
 
+def water_sensitivity(MAT):
+    """Exponent β of the soil-water limitation of ER [1] from mean annual temperature MAT [degC].
+
+    β = β_cold + (β_warm − β_cold) · clip((MAT − 1) / 6, 0, 1), β_cold = 0.3, β_warm = 2.0 (our
+    formulation): cold boreal soils are rarely water-limited, so their respiration follows
+    temperature; in temperate and tropical soils microbial respiration and root activity fall steeply
+    as the soil dries (the seed study's finding for 1989–2018; cf. Moyano et al. 2013,
+    doi:10.1016/j.soilbio.2012.08.012, for the soil-moisture response of heterotrophic respiration).
+    """
+    return _BETA_COLD + (_BETA_WARM - _BETA_COLD) * np.clip((np.asarray(MAT) - 1.0) / 6.0, 0.0, 1.0)
+
+
 def er_true_model(TA, SWC, MAT, MAP, rref):
     """True monthly ER [gC m-2 d-1] of the demo world (our formulation; release > 0).
 
-    ER = k · R_ref(PFT) · g(MAP) · f_T(T_acc) · f_W(SWC) with
-    f_T = exp(E0 (1/(T_ref − T0) − 1/(T_acc − T0))) (Lloyd & Taylor 1994, doi:10.2307/2389824;
-    E0 = 308.56 K, T0 = −46.02 °C, T_ref = 15 °C), thermal acclimation
-    T_acc = T − 0.4 · max(MAT − 10, 0), water limitation f_W = [θ/(θ+0.15)] / [0.40/(0.40+0.15)]
-    (θ in m3 m-3) and productivity g = 0.35 + 0.65 (1 − exp(−MAP/800)).
+    ER = k · R_ref(PFT) · g(MAP) · f_T(T_acc) · f_W(θ, MAT) with
+
+    * f_T = exp(E0 (1/(T_ref − T0) − 1/(T_acc − T0))) (Lloyd & Taylor 1994, doi:10.2307/2389824;
+      E0 = 308.56 K, T0 = −46.02 °C, T_ref = 15 °C) of the thermally acclimated temperature
+      T_acc = max(T − 0.4 · max(MAT − 10, 0), −40) [degC];
+    * soil-water limitation f_W = {[θ/(θ + K_W)] / [θ_r/(θ_r + K_W)]}^β with θ the volumetric soil
+      water content [m3 m-3], K_W = 0.15 m3 m-3, θ_r = 0.40 m3 m-3 and the zone-dependent exponent
+      β(MAT) of :func:`water_sensitivity` (0.3 in boreal, 2.0 in warm climates), so that water
+      controls ER in temperate and tropical cells and temperature in boreal cells;
+    * productivity g = 0.35 + 0.65 (1 − exp(−MAP/800)), MAP in mm yr-1;
+    * k = ``_ER_SCALE`` (global calibration to ~115 PgC yr-1 for 1989–2018), R_ref per PFT
+      (:data:`PFT_BASE_RATE`, gC m-2 d-1).
     """
     tacc = np.maximum(TA - 0.4 * np.maximum(MAT - 10.0, 0.0), -40.0)
     f_t = np.exp(_E0 * (1.0 / (_TREF - _T0) - 1.0 / (tacc - _T0)))
-    f_w = (SWC / (SWC + 0.15)) / (0.40 / 0.55)
+    beta = water_sensitivity(MAT)
+    f_w = ((SWC / (SWC + _K_W)) / (_THETA_REF / (_THETA_REF + _K_W))) ** beta
     g = 0.35 + 0.65 * (1.0 - np.exp(-MAP / 800.0))
     return _ER_SCALE * rref * g * f_t * f_w
 
@@ -255,6 +313,8 @@ def _generate(w: _World, months: pd.DatetimeIndex, pix: np.ndarray | None = None
     tyr = (years + (mo + 0.5) / 12.0 - _REF_YEAR)[:, None]
     an = np.stack([_year_anomalies(w.seed, int(y))[m] for y, m in zip(years, mo)])  # (nt, 4, clat, clon)
     aT, aP, aR, aH = (_interp(an[:, k], cidx, cw) for k in range(_N_ANOM))
+    uy, inv = np.unique(years, return_inverse=True)
+    aS = _interp(np.stack([_soil_anomaly(w.seed, int(y)) for y in uy]), cidx, cw)[inv]  # (nt, npix)
     seas = hemi[None, :] * np.cos(2 * np.pi * ((mo + 0.5) - 6.5) / 12.0)[:, None]
     doy = ext.day_of_year.to_numpy() + ext.days_in_month.to_numpy() / 2.0
 
@@ -263,10 +323,10 @@ def _generate(w: _World, months: pd.DatetimeIndex, pix: np.ndarray | None = None
     shape = np.clip(1.0 + w.p_seas[sl] * seas, 0.05, None)
     P_clim = MAP / 12.0 * shape
     sig_p = 0.35
-    P = P_clim * np.exp(sig_p * aP - sig_p**2 / 2) * (1.0 + 0.001 * tyr)
+    P = P_clim * np.exp(sig_p * aP - sig_p**2 / 2) * (1.0 + _P_TREND * tyr)
     Q = _toa_insolation(lat, doy)
     cl = P / (P + 50.0)
-    SW = np.clip(Q * (0.78 - 0.38 * cl + 0.03 * aR) + 0.04 * tyr, 0.0, None)
+    SW = np.clip(Q * (0.78 - 0.38 * cl + 0.03 * aR) + _SW_TREND * tyr, 0.0, None)
     DTR = np.clip(7.0 + 7.0 * (1.0 - w.wclim[sl]) - 0.8 * aP + 0.5 * aR, 2.0, None)
     Ra = Q * 0.0353  # mm d-1 equivalent of the extraterrestrial radiation
     PET = np.clip(0.0023 * Ra * (TA + 17.8) * np.sqrt(DTR), 0.0, None)
@@ -279,8 +339,9 @@ def _generate(w: _World, months: pd.DatetimeIndex, pix: np.ndarray | None = None
     r = P / (P + PET * dim + 1.0)
     wet3 = memory(r)
     t3 = tyr[2:]
-    dry = 1.0 - 0.008 * ramp * t3
-    SWC = np.clip((0.04 + 0.42 * wet3**0.9) * dry, 0.02, 0.48)
+    dry = 1.0 - _DRYING * ramp * t3
+    storage = np.exp(_SOIL_SD * ramp * aS[2:] - (_SOIL_SD * ramp) ** 2 / 2)
+    SWC = np.clip((0.04 + 0.42 * wet3**0.9) * dry * storage, 0.02, 0.48)
     RH = np.clip(20.0 + 65.0 * wet3**0.7 + 4.0 * aH[2:] - 0.12 * ramp * t3, 5.0, 99.0)
     D = P - PET * dim
     D_clim = P_clim - PET_clim * dim
@@ -292,7 +353,8 @@ def _generate(w: _World, months: pd.DatetimeIndex, pix: np.ndarray | None = None
     out = {
         "TA": TAm, "TMIN": TMIN, "TMAX": TAm + DTRm / 2, "DTR": DTRm, "P": Pm, "PET": PET[2:],
         "VAP": VAP, "VPD": es - VAP, "RH": RH, "SW_IN": SW[2:], "SWC": SWC, "SPEI": spei,
-        "FRS": dimm / (1.0 + np.exp(TMIN / 2.0)), "WET": dimm * 0.95 * (1.0 - np.exp(-Pm / (dimm * 6.0))),
+        "FRS": dimm / (1.0 + np.exp(TMIN / 2.0)),
+        "WET": dimm * 0.95 * (1.0 - np.exp(-Pm / (dimm * 6.0 * (1.0 + _WET_INTENSIFICATION * t3)))),
     }
     out["ER_true"] = er_true_model(TAm, SWC, MAT, MAP, w.rref[sl])
     return {k: v.astype(np.float32) for k, v in out.items()}
