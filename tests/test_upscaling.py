@@ -132,13 +132,17 @@ def test_er_annual_product_layout(small_world):
     np.testing.assert_allclose(prod.P.isel(year=0), drivers.P.isel(time=slice(0, 12)).sum("time", min_count=12), rtol=1e-5)
 
 
-def test_demo_truth_global_er_within_5_percent():
-    """The issue's truth goal: RF upscaled global ER within 5 % of the true global ER (2 deg, 10 years)."""
+@pytest.mark.parametrize("seed", [2022, 1])
+def test_demo_truth_global_er_within_5_percent(seed):
+    """The issue's truth goal: RF upscaled global ER within 5 % of the true global ER (2 deg, 10 years).
+
+    Measured (water-limited truth, 2 deg, 1999-2008): +1.0 % (seed 2022), +0.9 % (1), -4.4 % (7),
+    +2.8 % (11), +0.3 % (42); two seeds are run here to keep the test fast."""
     years = (1999, 2008)
-    drivers = up.add_static_features(demo.demo_drivers(2022, years=years, resolution=2.0))
-    sites = demo.demo_site_observations(2022, n_sites=200, years=years, resolution=2.0)
+    drivers = up.add_static_features(demo.demo_drivers(seed, years=years, resolution=2.0))
+    sites = demo.demo_site_observations(seed, n_sites=200, years=years, resolution=2.0)
     tab = up.site_training_table(sites, drivers)
-    ens = up.fit_ensemble(tab, n_members=3, seed=2022, n_estimators=25)
+    ens = up.fit_ensemble(tab, n_members=3, seed=seed, n_estimators=25)
     _, annual = up.upscale(ens, drivers)
     est = float(up.global_total(annual, drivers.area).mean())
     truth = float(up.global_total(up.annual_sum(drivers.ER_true).compute(), drivers.area).mean())
