@@ -267,8 +267,9 @@ def water_sensitivity(MAT):
     β = β_cold + (β_warm − β_cold) · clip((MAT − 1) / 6, 0, 1), β_cold = 0.3, β_warm = 2.0 (our
     formulation): cold boreal soils are rarely water-limited, so their respiration follows
     temperature; in temperate and tropical soils microbial respiration and root activity fall steeply
-    as the soil dries (the seed study's finding for 1989–2018; cf. Moyano et al. 2013,
-    doi:10.1016/j.soilbio.2012.08.012, for the soil-moisture response of heterotrophic respiration).
+    as the soil dries (the seed study's finding for 1989–2018; for the soil-moisture response of
+    heterotrophic respiration see the review of Moyano, Manzoni & Chenu 2013, Soil Biol. Biochem. —
+    DOI not verified here). The numbers are chosen, not fitted.
     """
     return _BETA_COLD + (_BETA_WARM - _BETA_COLD) * np.clip((np.asarray(MAT) - 1.0) / 6.0, 0.0, 1.0)
 
