@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError, located
+from ..units import EARTH_RADIUS_M
 from . import _kernels
 
 __all__ = ["make_ensemble", "ensrf_update", "gaspari_cohn", "localization_weights", "ensrf_windows",
@@ -57,11 +58,11 @@ def make_ensemble(Q, N: int, seed, exact: bool = False) -> np.ndarray:
 
 
 def great_circle_km(lat1, lon1, lat2, lon2):
-    """Great-circle distance [km] (spherical Earth, R = 6371 km)."""
+    """Great-circle distance [km] (haversine, spherical Earth of radius ``landcarbon.units.EARTH_RADIUS_M``)."""
     p1, p2 = np.deg2rad(lat1), np.deg2rad(lat2)
     dl = np.deg2rad(np.asarray(lon2) - np.asarray(lon1))
     h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+    return 2 * (EARTH_RADIUS_M / 1000.0) * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
 
 
 def gaspari_cohn(z):
