@@ -43,3 +43,52 @@ def detha_txt(shared_data) -> Path:
 @pytest.fixture(scope="session")
 def detha_reference_dir(shared_data) -> Path:
     return shared_data / "DE-Tha" / "reference-REddyProc-1.3.3"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reproducibility of the report: when nbval re-executes the executed notebooks (make test passes
+# book/analyses with --nbval-lax), every indicator they write again must equal the one the pipeline
+# wrote for the report — same inputs, identical numbers.
+# ---------------------------------------------------------------------------------------------
+_SNAPSHOT: dict = {}
+
+
+def _indicator_snapshot() -> dict:
+    import json
+
+    out = {}
+    for p in sorted((ROOT / "results").glob("*/summary.json")):
+        try:
+            doc = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        out[p.parent.name] = {k: (v.get("value"), v.get("sigma")) for k, v in doc.get("indicators", {}).items()}
+    return out
+
+
+def pytest_sessionstart(session):
+    _SNAPSHOT.update(_indicator_snapshot())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    reran = {Path(str(getattr(item, "fspath", ""))).stem for item in getattr(session, "items", [])
+             if str(getattr(item, "fspath", "")).endswith(".ipynb")}
+    if not reran or not _SNAPSHOT:
+        return
+    after = _indicator_snapshot()
+    diffs = []
+    for analysis, before in _SNAPSHOT.items():
+        if not any(analysis in stem for stem in reran):
+            continue
+        for name, val in before.items():
+            if after.get(analysis, {}).get(name) != val:
+                diffs.append(f"{analysis}.{name}: report {val} vs re-execution {after.get(analysis, {}).get(name)}")
+    if diffs:
+        session.config.get_terminal_writer().line(
+            "REPRODUCIBILITY FAILURE — re-executed notebooks gave other numbers than the report:\n  "
+            + "\n  ".join(diffs), red=True)
+        session.exitstatus = 1
+    else:
+        session.config.get_terminal_writer().line(
+            f"reproducibility: {sum(len(v) for k, v in _SNAPSHOT.items() if any(k in s for s in reran))} indicators "
+            "identical after re-executing the notebooks", green=True)
