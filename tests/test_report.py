@@ -55,6 +55,22 @@ def test_indicator_table_lists_every_summary(project_root, tmp_path, monkeypatch
     assert "Not yet run" in key  # analyses without results are named, not silently dropped
 
 
+def test_indicator_level_source_overrides_the_analysis_source(project_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("LANDCARBON_RESULTS", str(tmp_path))
+    write_summary("flux_partitioning", "demo:landcarbon.flux.demo:demo_site@1; real:" + "b" * 64,
+                  {"gpp_annual_dtrh": Indicator(1100, "gC m-2 yr-1", "demo GPP", source="demo:landcarbon.flux.demo:demo_site@1"),
+                   "reco_annual_dtrh": Indicator(900, "gC m-2 yr-1", "demo RECO", source="demo:landcarbon.flux.demo:demo_site@1"),
+                   "detha_nt_gpp": Indicator(1918, "gC m-2 yr-1", "DE-Tha GPP", source="real:" + "b" * 64)},
+                  out_dir=tmp_path / "flux_partitioning")
+    doc = read_summary(tmp_path / "flux_partitioning")
+    assert "source" in doc["indicators"]["detha_nt_gpp"]
+    key = report._key_indicators_md(project_root)
+    assert "| DE-Tha 1998 annual GPP, night-time method (real data) | 1918 | gC m-2 yr-1 | real data |" in key
+    assert "| 1100 | gC m-2 yr-1 | **DEMO** twin |" in key
+    full = report._indicators_md(project_root)
+    assert "Data source: **DEMO**" in full and "real data (sha256 `bbbbbbbb…`)" in full
+
+
 def test_key_indicator_renamed_fails_loudly(project_root, tmp_path, monkeypatch):
     from landcarbon.errors import PipelineError
 

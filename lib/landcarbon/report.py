@@ -65,7 +65,8 @@ def indicator_rows(root: Path | None = None) -> list[dict]:
                 "analysis": a.name, "chapter": a.title, "doc": f"/analyses/{Path(a.notebook).stem}",
                 "name": key, "description": ind.get("description", key),
                 "value": format_value(ind["value"], ind.get("sigma")), "units": ind.get("units", ""),
-                "source": doc.get("data_source", ""),
+                "source": ind.get("source") or doc.get("data_source", ""),
+                "analysis_source": doc.get("data_source", ""),
             })
     return rows
 
@@ -138,7 +139,7 @@ def _indicators_md(root: Path) -> str:
     parts = []
     for chapter in dict.fromkeys(r["chapter"] for r in rows):
         sub = [r for r in rows if r["chapter"] == chapter]
-        parts.append(f"## {chapter}\n\nData source: {_source_label(sub[0]['source'])}\n\n" + _table(sub))
+        parts.append(f"## {chapter}\n\nData source: {_source_label(sub[0]['analysis_source'])}\n\n" + _table(sub))
     return "\n".join(parts) + (_DEMO_NOTE if any("demo:" in r["source"] for r in rows) else "")
 
 

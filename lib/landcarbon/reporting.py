@@ -4,7 +4,9 @@ Schema (read by the report's landing page, by later notebooks and by the tests):
 
     {"analysis": "budget_closure",
      "data_source": "real:<sha256>" | "demo:<generator>@<seed>" | "literature:<dataset id>" | "...; ...",
-     "indicators": {NAME: {"value": x, "sigma": s | null, "units": "PgC yr-1", "description": "..."}},
+     "indicators": {NAME: {"value": x, "sigma": s | null, "units": "PgC yr-1", "description": "...",
+                           "source": "real:<sha256>"}},   # optional: when this indicator used only part
+                                                          # of the analysis' data (default: data_source)
      "parameters": {...}}                      # optional: the notebook's parameters
 
 Every notebook ends with :func:`write_summary`; the report never types a number by hand.
@@ -28,12 +30,17 @@ SUMMARY_NAME = "summary.json"
 
 @dataclass
 class Indicator:
-    """One headline number with its 1-sigma uncertainty (``None`` when not quantified)."""
+    """One headline number with its 1-sigma uncertainty (``None`` when not quantified).
+
+    ``source`` names the data this number was computed from when it differs from the analysis'
+    ``data_source`` (e.g. a chapter that runs on demo data and on one real site-year).
+    """
 
     value: float
     units: str
     description: str
     sigma: float | None = None
+    source: str | None = None
 
     def __post_init__(self):
         self.value = float(self.value)
@@ -52,7 +59,7 @@ def _as_indicator(name: str, obj: Any) -> Indicator:
         return obj
     if isinstance(obj, Mapping):
         return Indicator(value=obj["value"], units=obj["units"], description=obj.get("description", name),
-                         sigma=obj.get("sigma"))
+                         sigma=obj.get("sigma"), source=obj.get("source"))
     raise DataError(located(f"indicator {name!r} must be an Indicator or a mapping", where="write_summary"))
 
 
@@ -60,7 +67,12 @@ def write_summary(analysis: str, data_source: str, indicators: Mapping[str, Any]
                   out_dir: Path | str | None = None, parameters: Mapping[str, Any] | None = None,
                   extra: Mapping[str, Any] | None = None) -> Path:
     """Write ``summary.json`` atomically into ``out_dir`` (default ``results/<analysis>/``)."""
-    inds = {k: asdict(_as_indicator(k, v)) for k, v in indicators.items()}
+    inds = {}
+    for k, v in indicators.items():
+        d = asdict(_as_indicator(k, v))
+        if d["source"] is None:
+            del d["source"]  # inherits the analysis' data_source
+        inds[k] = d
     doc: dict[str, Any] = {"analysis": analysis, "data_source": data_source, "indicators": inds}
     if parameters:
         doc["parameters"] = {k: v for k, v in parameters.items()}
