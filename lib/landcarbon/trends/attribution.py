@@ -72,6 +72,20 @@ def detrend(da: xr.DataArray, dim: str = "year", method: str = "sen") -> xr.Data
     return out
 
 
+def _pixel_matrix(target, drivers, dim, detrend_method):
+    """Detrend (optionally), stack target + drivers, and reshape to (pixel, variable, time).
+
+    Returns ``names, other, tmpl, X, lead`` with ``X`` of shape (P, V, T) and ``lead`` the
+    original pixel shape (for unstacking the results).
+    """
+    if detrend_method:
+        target = detrend(target, dim, detrend_method)
+        drivers = {k: detrend(v, dim, detrend_method) for k, v in drivers.items()}
+    names, other, tmpl, X = _stack(target, drivers, dim)
+    lead = X.shape[:-2]
+    return names, other, tmpl, X.reshape(-1, *X.shape[-2:]), lead
+
+
 def _stack(target: xr.DataArray, drivers: Mapping[str, xr.DataArray], dim: str):
     names = list(drivers)
     if not names:
@@ -106,13 +120,8 @@ def partial_correlation(target: xr.DataArray, drivers: Mapping[str, xr.DataArray
         years or a singular correlation matrix are NaN. Equation: ρ_{0j·rest} = −P_{0j}/√(P_00 P_jj),
         P the inverse of the correlation matrix (e.g. Whittaker 1990; brief §d.3).
     """
-    if detrend_method:
-        target = detrend(target, dim, detrend_method)
-        drivers = {k: detrend(v, dim, detrend_method) for k, v in drivers.items()}
-    names, other, tmpl, X = _stack(target, drivers, dim)
-    lead = X.shape[:-2]
+    names, other, tmpl, X, lead = _pixel_matrix(target, drivers, dim, detrend_method)
     V, T = X.shape[-2:]
-    X = X.reshape(-1, V, T)
     ok = np.all(np.isfinite(X), axis=1)                    # (P, T) complete years
     n = ok.sum(-1)
     k = V - 2
@@ -218,13 +227,8 @@ def rf_importance(target: xr.DataArray, drivers: Mapping[str, xr.DataArray], dim
     """
     from sklearn.ensemble import RandomForestRegressor
 
-    if detrend_method:
-        target = detrend(target, dim, detrend_method)
-        drivers = {k: detrend(v, dim, detrend_method) for k, v in drivers.items()}
-    names, other, tmpl, X = _stack(target, drivers, dim)
-    lead = X.shape[:-2]
+    names, other, tmpl, X, lead = _pixel_matrix(target, drivers, dim, detrend_method)
     V, T = X.shape[-2:]
-    X = X.reshape(-1, V, T)
     complete = np.flatnonzero(np.all(np.isfinite(X), axis=(1, 2)))
     rng = np.random.default_rng(seed)
     pick = np.sort(rng.choice(complete, size=min(max_pixels, complete.size), replace=False))
