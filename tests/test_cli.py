@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from landcarbon.cli import main
+from landcarbon.publish.cli import main
 
 BIN = Path(sys.executable).parent / "landcarbon"
 

@@ -165,3 +165,42 @@ def test_shared_real_data_verify(shared_data, project_root, monkeypatch):
     monkeypatch.chdir(project_root)
     rows = [r for r in data.verify() if r["id"].startswith("de-tha")]
     assert rows and all(r["status"] == "ok" for r in rows), rows
+
+
+def tiny_extract_builder(raw_paths, out_dir):
+    """Test builder: keep the first two values of the raw file."""
+    out = out_dir / "tiny" / "extract.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(raw_paths[0].read_text().split()[:2]) + "\n")
+    return [out]
+
+
+def test_embedded_extract_stands_in_for_missing_raw_files(env, monkeypatch, tmp_path):
+    """Raw files win; without them the shipped extract (real data) is used, never the demo; a tampered
+    extract is refused; build_extract regenerates it from the raw files."""
+    embedded = tmp_path / "embedded"
+    monkeypatch.setattr(data, "EMBEDDED_DIR", embedded)
+    with pytest.raises(ManifestError, match="no 'extract' entry"):
+        data.build_extract("tiny", embedded)
+    sha_ex = hashlib.sha256(b"1\n2\n").hexdigest()
+    text = env["manifest"].read_text() + (
+        "    extract:\n"
+        "      files: [{name: tiny/extract.txt, sha256: %s}]\n"
+        "      builder: test_data:tiny_extract_builder\n"
+        "      loader: test_data:tiny_loader\n"
+        "      loader_args: {scale: 2.0}\n" % sha_ex)
+    env["manifest"].write_text(text)
+    paths = data.build_extract("tiny")
+    assert paths == [embedded / "tiny" / "extract.txt"] and paths[0].read_bytes() == b"1\n2\n"
+    assert open_dataset("tiny").attrs["origin"] == "raw files"
+    monkeypatch.setenv("LANDCARBON_DATA_PATH", str(tmp_path / "empty"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DemoDataWarning)
+        ds = open_dataset("tiny", source="real")
+    assert ds.attrs["origin"].startswith("embedded extract") and ds.attrs["source"] == f"real:{sha_ex}"
+    np.testing.assert_allclose(ds["x"].values, [2, 4])
+    paths[0].write_bytes(b"1\n3\n")
+    with pytest.raises(ChecksumError, match=sha_ex):
+        open_dataset("tiny")
+    with pytest.raises(DataError, match="raw files of 'tiny' not found"):
+        data.build_extract("tiny", tmp_path / "x")

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from landcarbon import pipeline
+from landcarbon.publish import pipeline
 from landcarbon.errors import PipelineError
 
 MANIFEST = """version: 1
@@ -36,8 +36,8 @@ def _notebook(body: str, params: str = "results_dir = None\ndata_source = 'auto'
 
 BODY_A = """
 import time
-from landcarbon.notebook import prepare
-from landcarbon.reporting import write_summary, Indicator
+from landcarbon.publish.notebook import prepare
+from landcarbon.publish.reporting import write_summary, Indicator
 out = prepare("alpha", results_dir)
 time.sleep(sleep)
 (out / "data.txt").write_text("alpha-" + str(sleep))
@@ -47,8 +47,8 @@ write_summary("alpha", "demo:test@0", {"x": Indicator(1.5, "PgC yr-1", "x value"
 """
 
 BODY_B = """
-from landcarbon.notebook import prepare
-from landcarbon.reporting import write_summary, read_summary, Indicator
+from landcarbon.publish.notebook import prepare
+from landcarbon.publish.reporting import write_summary, read_summary, Indicator
 out = prepare("beta", results_dir)
 up = read_summary("alpha")
 write_summary("beta", up["data_source"], {"y": Indicator(up["indicators"]["x"]["value"] * 2, "PgC yr-1", "y")}, out_dir=out)
@@ -163,8 +163,8 @@ def test_real_registry_is_valid(project_root, monkeypatch):
 
 
 BODY_DASK = """
-from landcarbon.notebook import prepare
-from landcarbon.reporting import write_summary, Indicator
+from landcarbon.publish.notebook import prepare
+from landcarbon.publish.reporting import write_summary, Indicator
 out = prepare("alpha", results_dir)
 from distributed import default_client
 import dask.array as da

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from landcarbon import report
-from landcarbon.reporting import Indicator, read_summary, write_summary, format_value
+from landcarbon.publish import report
+from landcarbon.publish.reporting import Indicator, read_summary, write_summary, format_value
 from landcarbon.errors import DataError
 
 

@@ -571,7 +571,7 @@ def read_inversion_land_sink(path) -> tuple[Estimate, str]:
 
     ``path`` is the ``summary.json`` of ``nested_inversion`` or its folder.
     """
-    from .reporting import read_summary
+    from .publish.reporting import read_summary
 
     doc = read_summary(path)
     ind = doc["indicators"].get("china_land_sink")

@@ -465,7 +465,7 @@ def write_netcdf(ds: xr.Dataset, path, *, compress: bool = True):
     import os
     from pathlib import Path
 
-    from .atomic import atomic_path
+    from .publish.atomic import atomic_path
 
     path = Path(path)
     enc = {}

@@ -467,7 +467,7 @@ class ResponseFunctions:
 
     def to_netcdf(self, path) -> None:
         """Write in the exchange format read by :func:`read_response_functions` (atomic)."""
-        from ..atomic import atomic_path
+        from ..publish.atomic import atomic_path
 
         ds = xr.Dataset(
             {"response": (("emission_month", "lag", "sample", "region"), self.G,

@@ -5,11 +5,14 @@ Resolution order for each file of a dataset (DESIGN.md, "Data flow"):
 1. the folders of ``LANDCARBON_DATA_PATH`` (colon separated), in order;
 2. the pooch download cache (``LANDCARBON_CACHE`` or the OS user cache);
 3. a download, only when the manifest gives a ``url`` and the network answers (sha256 checked);
-4. otherwise, with ``source="auto"``, the dataset's deterministic demo generator — announced with a
+4. the dataset's **embedded extract** (``extract:`` in the manifest): a compact copy of the real files
+   shipped inside the package, so that a fresh clone reports on observations without any download;
+5. otherwise, with ``source="auto"``, the dataset's deterministic demo generator — announced with a
    warning and recorded in ``ds.attrs["source"] = "demo:<generator>@<seed>"``.
 
 Real data are announced as ``ds.attrs["source"] = "real:<sha256>"`` (the sha256 of the file, or of the
-sorted list of file hashes for multi-file datasets).
+sorted list of file hashes for multi-file datasets); ``ds.attrs["origin"]`` says whether the raw files or
+the embedded extract were read.
 """
 from __future__ import annotations
 
@@ -21,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..atomic import sha256_file
+from ..publish.atomic import sha256_file
 from ..errors import ChecksumError, DataError, ManifestError, located
-from ..paths import data_search_path, download_cache
+from ..publish.paths import data_search_path, download_cache
 from .manifest import Dataset, FileSpec, load_manifest
 
 __all__ = [
@@ -38,6 +41,8 @@ __all__ = [
     "ResolvedFiles",
     "describe_source",
     "EMBEDDED_DIR",
+    "resolve_extract",
+    "build_extract",
 ]
 
 log = logging.getLogger(__name__)
@@ -141,6 +146,42 @@ def resolve_files(dataset_id: str, *, download: bool = False, check: bool = True
     return ResolvedFiles(ds, paths, missing, origin)
 
 
+def resolve_extract(dataset_id: str, *, check: bool = True) -> list[Path] | None:
+    """Paths of the dataset's embedded extract (sha256 verified), or ``None`` when it has none."""
+    ds = _get(dataset_id)
+    if ds.extract is None:
+        return None
+    paths = []
+    for spec in ds.extract.files:
+        p = EMBEDDED_DIR / spec.name
+        if not p.is_file():
+            if spec.optional:
+                continue
+            raise DataError(located(f"embedded extract of {dataset_id!r} is missing {spec.name}", where=str(p),
+                                    fix=f"regenerate it: python tools/make_extracts.py {dataset_id} (needs the raw files)"))
+        if check and spec.sha256:
+            _check_sha(p, spec, ds)
+        paths.append(p)
+    return paths
+
+
+def build_extract(dataset_id: str, out_dir: Path | str | None = None) -> list[Path]:
+    """Regenerate the dataset's embedded extract from its raw files (found on ``LANDCARBON_DATA_PATH``).
+
+    Writes into ``out_dir`` (default: the package's ``embedded/`` folder) and returns the written paths.
+    """
+    ds = _get(dataset_id)
+    if ds.extract is None:
+        raise ManifestError(located(f"dataset {dataset_id!r} has no 'extract' entry", where="data_manifest.yaml"))
+    res = resolve_files(dataset_id)
+    if not (res.complete and res.paths):
+        raise DataError(located(f"raw files of {dataset_id!r} not found (missing: {', '.join(m.label for m in res.missing)})",
+                                where="searched: " + ", ".join(str(d) for d in _search_dirs(ds)),
+                                fix="point LANDCARBON_DATA_PATH at the folder with the raw files (e.g. ../shared/data)"))
+    builder = ds.extract.builder_function(where=f"data_manifest.yaml: dataset {dataset_id!r}, field 'extract.builder'")
+    return [Path(p) for p in builder(res.paths, Path(out_dir) if out_dir else EMBEDDED_DIR)]
+
+
 def _check_sha(path: Path, spec: FileSpec, ds: Dataset) -> None:
     actual = sha256_file(path)
     if actual != spec.sha256:
@@ -214,8 +255,19 @@ def open_dataset(dataset_id: str, source: Source = "auto", *, seed: int | None =
             out = loader(res.paths, **args)
             out.attrs["source"] = f"real:{_combined_hash(res.paths)}"
             out.attrs["dataset_id"] = dataset_id
+            out.attrs["origin"] = "raw files"
             out.attrs["files"] = ";".join(str(p) for p in res.paths)
             log.info("dataset %s: real data from %s", dataset_id, res.paths)
+            return out
+        extract = resolve_extract(dataset_id) if ds_meta.extract is not None else None
+        if extract:
+            loader = ds_meta.extract.loader_function(where=f"data_manifest.yaml: dataset {dataset_id!r}, field 'extract.loader'")
+            out = loader(extract, **{**ds_meta.extract.loader_args, **kwargs})
+            out.attrs["source"] = f"real:{_combined_hash(extract)}"
+            out.attrs["dataset_id"] = dataset_id
+            out.attrs["origin"] = "embedded extract (lib/landcarbon/data/embedded)"
+            out.attrs["files"] = ";".join(str(p) for p in extract)
+            log.info("dataset %s: real data from the embedded extract %s", dataset_id, extract)
             return out
         if source == "real" or ds_meta.demo is None:
             names = ", ".join(m.label for m in res.missing)

@@ -21,6 +21,12 @@ The manifest lists every dataset the compendium can use. Each entry::
       demo: landcarbon.flux.demo:demo_site             # generator(seed=..., **demo_args) or null
       demo_args: {scenario: S0}
       demo_seed: 42
+      source: Where the files were taken from (repository and commit, package file, portal).
+      extract:                             # optional: compact real-data copy shipped in the package
+        files: [{name: gcb/global_budget.csv, sha256: ...}]   # relative to lib/landcarbon/data/embedded/
+        builder: landcarbon.data.sources.gcb:build_extract    # (raw_paths, out_dir) -> list[Path]
+        loader: landcarbon.data.sources.gcb:read_extract      # (paths, **loader_args) -> xarray.Dataset
+        description: what the extract keeps (variables, years) and what it leaves out
 """
 from __future__ import annotations
 
@@ -35,7 +41,7 @@ import yaml
 
 from ..errors import ManifestError, located
 
-__all__ = ["Dataset", "FileSpec", "load_manifest", "find_manifest", "MANIFEST_SCHEMA", "resolve_callable"]
+__all__ = ["Dataset", "FileSpec", "ExtractSpec", "load_manifest", "find_manifest", "MANIFEST_SCHEMA", "resolve_callable"]
 
 MANIFEST_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -84,6 +90,20 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                 "demo_seed": {"type": "integer"},
                 "used_by": {"type": "array", "items": {"type": "string"}},
                 "provenance": {"type": "string"},
+                "source": {"type": "string"},
+                "extract": {"$ref": "#/$defs/extract"},
+            },
+        },
+        "extract": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["files", "loader", "builder"],
+            "properties": {
+                "files": {"type": "array", "items": {"$ref": "#/$defs/file"}, "minItems": 1},
+                "loader": {"type": "string", "pattern": r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"},
+                "loader_args": {"type": "object"},
+                "builder": {"type": "string", "pattern": r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"},
+                "description": {"type": "string"},
             },
         },
     },
@@ -104,6 +124,28 @@ class FileSpec:
     @property
     def label(self) -> str:
         return self.name or self.pattern or "?"
+
+
+@dataclass(frozen=True)
+class ExtractSpec:
+    """A compact copy of a real dataset shipped inside the package (``lib/landcarbon/data/embedded/``).
+
+    ``builder(raw_paths, out_dir) -> list[Path]`` regenerates the files from the raw files
+    (``tools/make_extracts.py ID``; a test asserts byte equality); ``loader(paths, **loader_args)`` reads
+    them into the same :class:`xarray.Dataset` the raw loader returns for the variables the report uses.
+    """
+
+    files: tuple[FileSpec, ...]
+    loader: str
+    builder: str
+    loader_args: dict = field(default_factory=dict)
+    description: str = ""
+
+    def loader_function(self, where: str = "extract") -> Callable:
+        return resolve_callable(self.loader, where=where)
+
+    def builder_function(self, where: str = "extract") -> Callable:
+        return resolve_callable(self.builder, where=where)
 
 
 @dataclass(frozen=True)
@@ -130,6 +172,8 @@ class Dataset:
     demo_seed: int = 0
     used_by: tuple[str, ...] = ()
     provenance: str = ""
+    source: str = ""
+    extract: ExtractSpec | None = None
     manifest_path: Path | None = None
 
     def loader_function(self) -> Callable:
@@ -167,7 +211,7 @@ def find_manifest(start: Path | None = None) -> Path:
         if not p.is_file():
             raise ManifestError(located(f"LANDCARBON_MANIFEST points to a missing file {p}", fix="unset it or fix the path"))
         return p
-    from ..paths import project_root
+    from ..publish.paths import project_root
 
     return project_root(start) / "data_manifest.yaml"
 
@@ -195,6 +239,11 @@ def _schema_error_message(err, raw: dict, path: Path) -> str:
                    fix="see the field list in landcarbon/data/manifest.py and the other entries")
 
 
+def _file_specs(items) -> tuple[FileSpec, ...]:
+    return tuple(FileSpec(name=f.get("name"), pattern=f.get("pattern"), sha256=f.get("sha256"), url=f.get("url"),
+                          size_bytes=f.get("size_bytes"), optional=f.get("optional", False)) for f in items)
+
+
 @functools.lru_cache(maxsize=8)
 def _load_cached(path_str: str, mtime: float) -> tuple[Dataset, ...]:
     import jsonschema
@@ -220,16 +269,19 @@ def _load_cached(path_str: str, mtime: float) -> tuple[Dataset, ...]:
             raise ManifestError(located(f"duplicate dataset id {d['id']!r}", where=f"{path}: entry #{i}",
                                         fix="give every dataset a unique id"))
         seen.add(d["id"])
-        files = tuple(FileSpec(name=f.get("name"), pattern=f.get("pattern"), sha256=f.get("sha256"),
-                               url=f.get("url"), size_bytes=f.get("size_bytes"), optional=f.get("optional", False))
-                      for f in d["files"])
+        files = _file_specs(d["files"])
+        ex = d.get("extract")
+        extract = None if not ex else ExtractSpec(files=_file_specs(ex["files"]), loader=ex["loader"],
+                                                  builder=ex["builder"], loader_args=ex.get("loader_args", {}) or {},
+                                                  description=ex.get("description", ""))
         out.append(Dataset(
             id=d["id"], title=d["title"], variables=tuple(d["variables"]), files=files, access=d["access"],
             license=d["license"], citation=d["citation"], loader=d["loader"], kind=d.get("kind", ""),
             description=d.get("description", ""), embedded=d.get("embedded", False), doi=d.get("doi"),
             period=d.get("period"), resolution=d.get("resolution"), loader_args=d.get("loader_args", {}) or {},
             demo=d.get("demo"), demo_args=d.get("demo_args", {}) or {}, demo_seed=d.get("demo_seed", 0),
-            used_by=tuple(d.get("used_by", [])), provenance=d.get("provenance", ""), manifest_path=path,
+            used_by=tuple(d.get("used_by", [])), provenance=d.get("provenance", ""), source=d.get("source", ""),
+            extract=extract, manifest_path=path,
         ))
     return tuple(out)
 

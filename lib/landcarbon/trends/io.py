@@ -20,7 +20,7 @@ def load_er_products(folder: str | Path | None = None, *, data_source: str = "au
     Parameters
     ----------
     folder : path, optional
-        Folder holding the files; default ``results/er_upscaling/`` (:func:`landcarbon.paths.results_dir`).
+        Folder holding the files; default ``results/er_upscaling/`` (:func:`landcarbon.publish.paths.results_dir`).
     data_source : {"auto", "real", "demo"}
         ``"real"`` refuses a product computed from demo data (and ``"demo"`` a real one), so a
         published run cannot silently report synthetic numbers.
@@ -32,7 +32,7 @@ def load_er_products(folder: str | Path | None = None, *, data_source: str = "au
     (annual, monthly or None) : xarray.Dataset
         dims (year, lat, lon), lat ascending; ``attrs["source"]`` as written by er_upscaling.
     """
-    from ..paths import results_dir
+    from ..publish.paths import results_dir
 
     folder = Path(folder) if folder else results_dir("er_upscaling")
     f = folder / "er_annual.nc"

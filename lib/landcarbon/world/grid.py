@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from ..atomic import atomic_path
+from ..publish.atomic import atomic_path
 from ..errors import ConfigError, DataError, located
 from ..units import grid_cell_area_m2
 
@@ -41,7 +41,7 @@ def grid_coords(resolution: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _cache_file() -> Path:
-    from ..paths import download_cache
+    from ..publish.paths import download_cache
 
     return download_cache() / "land_fraction_0.1deg_globe_v2.npy"
 

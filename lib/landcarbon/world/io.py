@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..atomic import atomic_path
+from ..publish.atomic import atomic_path
 from ..errors import DataError, UnitsError, located
 from ..units import SECONDS_PER_DAY
 from .climate import climate_zone, relative_humidity, saturation_vapour_pressure, vpd_from_vapour_pressure
@@ -189,7 +189,7 @@ _CRU_NAME = re.compile(r"cru_ts(?P<ver>\d+\.\d+)\.(?P<y0>\d{4})\.(?P<y1>\d{4})\.
 
 def _gunzip_cached(path: Path) -> Path:
     """Decompress ``*.nc.gz`` once into the landcarbon cache (keyed by name, size and mtime)."""
-    from ..paths import download_cache
+    from ..publish.paths import download_cache
 
     st = path.stat()
     target = download_cache() / "gunzip" / f"{path.name[:-3]}.{st.st_size}.{int(st.st_mtime)}.nc"

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .atomic import write_json_atomic
-from .errors import DataError, located
+from ..errors import DataError, located
 from .paths import results_dir
 
 __all__ = ["Indicator", "write_summary", "read_summary", "glue_indicators", "format_value", "SUMMARY_NAME"]

@@ -33,7 +33,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from .atomic import sha256_file, write_json_atomic
-from .errors import PipelineError, located
+from ..errors import PipelineError, located
 from .paths import project_root, results_dir, state_dir
 
 __all__ = ["Analysis", "load_analyses", "run", "RunRecord", "cache_key", "parse_overrides", "KEY_PACKAGES"]
@@ -157,7 +157,7 @@ def _tree_hash(folder: Path, patterns=("*.py", "*.yaml", "*.csv", "*.json", "*.g
 
 def _data_fingerprints(datasets: Iterable[str]) -> dict[str, str]:
     """``{id: "real:<sha>" | "absent (demo)"}`` for the data an analysis declares (no download)."""
-    from .data import resolve_files
+    from ..data import resolve_files
 
     out = {}
     for ds_id in datasets:
@@ -167,11 +167,20 @@ def _data_fingerprints(datasets: Iterable[str]) -> dict[str, str]:
             out[ds_id] = f"unresolvable: {exc}"
             continue
         if res.complete and res.paths:
-            hashes = sorted(sha256_file(p) for p in res.paths)
-            out[ds_id] = "real:" + (hashes[0] if len(hashes) == 1 else hashlib.sha256("\n".join(hashes).encode()).hexdigest())
+            out[ds_id] = "real:" + _combined(res.paths)
+        elif res.dataset.extract is not None:
+            from ..data import EMBEDDED_DIR
+
+            files = [EMBEDDED_DIR / f.name for f in res.dataset.extract.files if (EMBEDDED_DIR / f.name).is_file()]
+            out[ds_id] = "real (embedded extract):" + _combined(files) if files else "absent (demo fallback)"
         else:
             out[ds_id] = "absent (demo fallback)"
     return out
+
+
+def _combined(paths) -> str:
+    hashes = sorted(sha256_file(p) for p in paths)
+    return hashes[0] if len(hashes) == 1 else hashlib.sha256("\n".join(hashes).encode()).hexdigest()
 
 
 def cache_key(analysis: Analysis, params: Mapping[str, Any], root: Path) -> tuple[str, dict[str, Any]]:
@@ -184,7 +193,7 @@ def cache_key(analysis: Analysis, params: Mapping[str, Any], root: Path) -> tupl
         "notebook_sha256": sha256_file(root / "notebooks" / analysis.notebook),
         "parameters": dict(sorted(params.items())),
         "lib_tree_sha256": _tree_hash(root / "lib" / "landcarbon") if (root / "lib" / "landcarbon").is_dir()
-        else _tree_hash(Path(__file__).resolve().parent),
+        else _tree_hash(Path(__file__).resolve().parents[1]),
         "data": _data_fingerprints(analysis.datasets),
         "upstream_summaries": upstream,
         "data_path": os.environ.get("LANDCARBON_DATA_PATH", ""),
@@ -241,6 +250,10 @@ def _execute(analysis: Analysis, params: dict[str, Any], root: Path, out_dir: Pa
     log_path.parent.mkdir(parents=True, exist_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     ok = False
+    # The kernel inherits this process' environment; MPLBACKEND=Agg (set by `make`) would leave every
+    # figure out of the executed notebook. The inline backend puts them in as image/png outputs.
+    previous_backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     try:
         with open(log_path, "w", encoding="utf-8") as log:
             log.write(f"# {analysis.name}: {src} -> {final_nb}\n# parameters: {json.dumps(params, sort_keys=True)}\n")
@@ -271,11 +284,15 @@ def _execute(analysis: Analysis, params: dict[str, Any], root: Path, out_dir: Pa
         if not (res / "summary.json").is_file():
             raise PipelineError(located(
                 f"notebook {analysis.notebook} ran but wrote no summary.json", where=str(res),
-                fix="end the notebook with landcarbon.reporting.write_summary(...)"))
+                fix="end the notebook with landcarbon.publish.reporting.write_summary(...)"))
         os.replace(tmp_nb, final_nb)
         ok = True
         return final_nb
     finally:
+        if previous_backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = previous_backend
         if tmp_nb.exists():
             tmp_nb.unlink()
         if ok:
@@ -296,7 +313,7 @@ def run(names: Iterable[str] | None = None, *, profile: str = "quick",
     """Execute analyses (all, or ``names``) in dependency order; see the module docstring.
 
     ``scheduler`` (a dask.distributed address) is handed to the notebook kernels through the
-    environment variable ``LANDCARBON_DASK_SCHEDULER``; :func:`landcarbon.notebook.prepare` connects to
+    environment variable ``LANDCARBON_DASK_SCHEDULER``; :func:`landcarbon.publish.notebook.prepare` connects to
     it, so the gridded computations run on that cluster. It does not enter the cache key (results
     do not depend on where they are computed).
 

@@ -13,7 +13,7 @@ import argparse
 import sys
 import textwrap
 
-from .errors import LandcarbonError
+from ..errors import LandcarbonError
 
 __all__ = ["main", "build_parser"]
 
@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_data(args) -> int:
-    from . import data
+    from .. import data
 
     if args.data_command == "list":
         manifest = data.load_manifest()

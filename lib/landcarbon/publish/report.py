@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from .atomic import write_text_atomic
-from .errors import PipelineError, located
+from ..errors import PipelineError, located
 from .paths import project_root, results_dir
 
 __all__ = ["generate_pages", "build_report", "indicator_rows"]
@@ -73,7 +73,7 @@ def indicator_rows(root: Path | None = None) -> list[dict]:
 
 def _literature_hashes() -> set[str]:
     """sha256 of the literature tables of the manifest (their 'real' data are published numbers)."""
-    from .data import load_manifest
+    from ..data import load_manifest
 
     return {f.sha256 for ds in load_manifest().values() if ds.kind == "literature-table" for f in ds.files if f.sha256}
 
@@ -171,7 +171,7 @@ def _headlines_md(root: Path, book: Path) -> str:
 
 
 def _datasets_md() -> str:
-    from .data import load_manifest, resolve_files
+    from ..data import load_manifest, resolve_files
 
     out = ["| Dataset | What | Licence | How to obtain | Files and sha256 | Status here |", "|---|---|---|---|---|---|"]
     for ds in load_manifest().values():

@@ -2,7 +2,7 @@
 
 Typical first code cell after the ``parameters`` cell::
 
-    from landcarbon.notebook import prepare, show_source
+    from landcarbon.publish.notebook import prepare, show_source
     out = prepare("budget_closure", results_dir)      # Path of results/<analysis>/ (created)
     ...
     show_source(ds.attrs["source"])                    # loud banner: REAL or DEMO data
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .data import describe_source
+from ..data import describe_source
 from .paths import results_dir as default_results_dir
 
 __all__ = ["prepare", "show_source", "source_banner_markdown"]
@@ -27,23 +27,39 @@ def prepare(analysis: str, results_dir: str | Path | None = None, *, seed_style:
     out = Path(results_dir) if results_dir else default_results_dir(analysis)
     out.mkdir(parents=True, exist_ok=True)
     if seed_style:
-        import matplotlib
-
-        if not os.environ.get("MPLBACKEND"):
-            try:
-                import IPython  # noqa: F401  # inline backend inside kernels
-
-                ip = IPython.get_ipython()
-                if ip is None:
-                    matplotlib.use("Agg")
-            except ImportError:
-                matplotlib.use("Agg")
-        from .plotting import apply_style
+        _use_inline_figures()
+        from ..plotting import apply_style
 
         apply_style()
     _register_table_formatter()
     _connect_dask_cluster()
     return out
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return False
+    ip = get_ipython()
+    return ip is not None and getattr(ip, "kernel", None) is not None
+
+
+def _use_inline_figures() -> None:
+    """Figures must appear in the executed notebook (and so in the report).
+
+    A kernel started by ``make`` inherits ``MPLBACKEND=Agg``, which draws nothing into the notebook; so
+    inside a Jupyter kernel the inline backend is selected whatever the environment says. Outside a
+    kernel (scripts, tests) a non-interactive backend is used unless the user chose one.
+    """
+    import matplotlib
+
+    if _in_kernel():
+        from IPython import get_ipython
+
+        get_ipython().run_line_magic("matplotlib", "inline")
+    elif not os.environ.get("MPLBACKEND"):
+        matplotlib.use("Agg")
 
 
 def _connect_dask_cluster():

@@ -14,11 +14,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import ConfigError, located
+from ..errors import ConfigError, located
 
 __all__ = ["project_root", "results_dir", "data_search_path", "download_cache", "state_dir"]
 
-_PACKAGE_CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
+_PACKAGE_CHECKOUT_ROOT = Path(__file__).resolve().parents[3]
 
 
 def _is_root(p: Path) -> bool:
