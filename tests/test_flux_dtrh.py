@@ -81,8 +81,10 @@ def test_s1_truth_and_fit_keep_day_below_night(s1, runs):
     bins = np.arange(np.floor(ta[day].min()), ta[day].max() + 2, 2.0)
     idx = np.digitize(ta[day], bins)
     means = [fit[day][idx == k].mean() for k in np.unique(idx) if (idx == k).sum() >= 30]
+    truth_means = [truth_ratio[idx == k].mean() for k in np.unique(idx) if (idx == k).sum() >= 30]
     assert max(means) <= 1.0, f"fitted day/night ratio above 1 in a temperature bin: {max(means):.3f}"
-    assert min(means) < 0.8  # the asymmetry is found, not switched off
+    assert means[-1] < 0.95  # the asymmetry is found in warm weather, not switched off
+    assert np.mean(np.abs(np.array(means) - np.array(truth_means))) < 0.08
     ta_anchor = runs[0].extra["T_ANCHOR"].values
     assert np.all(ta_anchor <= ta + 1e-12)
 
@@ -92,7 +94,7 @@ def test_humidity_multiplier_is_bounded():
     for name, (h, grid, null, prior_sd, (lo, hi)) in RH_FUNCTIONS.items():
         for c in (lo, hi, *grid):
             v = h(rh, c)
-            assert np.all(v >= 0.1) and np.all(v <= 1.7), (name, c)
+            assert np.all(v >= 0.1 - 1e-12) and np.all(v <= 1.7), (name, c)
         assert lo <= null <= hi
 
 

@@ -179,7 +179,7 @@ def test_nan_coordinates_give_a_clear_error_not_a_crash(tmp_path):
 def _doy_hour_vars(t_end):
     t = pd.DatetimeIndex(t_end) - pd.Timedelta(minutes=30)
     hour = (t.hour + t.minute / 60 + 0.5).to_numpy(float)
-    return {"Year": ("time", t.year.to_numpy(float)), "DoY": ("time", t.dayofyear.to_numpy(float)),
+    return {"Year": ("time", t.year.to_numpy(float)), "DoY": ("time", t.day_of_year.to_numpy(float)),
             "Hour": ("time", hour)}
 
 

@@ -26,7 +26,9 @@ referenced to T_a: every day-time temperature is ≥ T_a, so r ≤ 1 gives a rat
 temperature, and Tref only rescales the reported Rref (predicted RECO is invariant; the fits run at
 the internal reference 15 °C and Rref is reported at ``tref_degc``).
 
-Bounds (our choice, so that the multipliers stay physical): r = E0,D/E0,N ∈ [0, 2] with E0,D ≤ 400 K;
+Bounds (our choice, so that the multipliers stay physical): r = E0,D/E0,N ∈ [0, 1] — light can inhibit
+leaf respiration but not raise it above the dark rate (Kok effect; Keenan et al. 2019), so day
+respiration never exceeds night respiration at the same temperature; r = 1 is the day-time method;
 c ∈ [−0.005, 0.02] %⁻¹, so h ∈ [e⁻², e^0.5] = [0.14, 1.65] for any RH in [0, 100] % (h = 1 in saturated
 air, like the night anchor; c > 0: dry air reduces day-time respiration). The alternative
 ``"bounded"``: h = 1 − c·max(0, RHc − RH)/RHc, RHc = 70 %, c ∈ [0, 0.9] (h ∈ [0.1, 1]).
@@ -52,7 +54,8 @@ Fitting (our formulation):
 The model nests DT with the same night anchor (r = 1, c = 0): a likelihood-ratio test
 (quasi-likelihood, χ² with 2 × n_blocks degrees of freedom, cost scaled by the residual variance
 factor and corrected for the 2× overlap of the windows) and ΔAIC tell whether the extension is
-supported per site-year. A nested test of the RH term alone (r free, c = 0 vs r, c free) is reported as well.
+supported per site-year (r = 1 lies on the boundary of its range, so the χ² reference is conservative).
+A nested test of the RH term alone (r free, c = 0 vs r, c free) is reported as well.
 """
 from __future__ import annotations
 
@@ -76,8 +79,8 @@ __all__ = ["partition_dtrh", "RH_FUNCTIONS", "RH_REF", "rh_exponential", "rh_bou
 
 #: reference RH [%] of the exponential modifier: h(RH_REF) = 1 (saturated air, as at night)
 RH_REF = 100.0
-#: bounds of r = E0,D / E0,N
-R_BOUNDS = (0.0, 2.0)
+#: bounds of r = E0,D / E0,N (day respiration never above night respiration at equal temperature)
+R_BOUNDS = (0.0, 1.0)
 #: upper bound of E0,D [K]
 E0_DAY_MAX = 400.0
 
@@ -149,7 +152,7 @@ def partition_dtrh(ds: xr.Dataset, *, rh_function: str | tuple = "exp", block_da
     block_days : int
         Length of the blocks in which E0,D/E0,N and the RH parameter are constant [days].
     r_grid : array, optional
-        Coarse grid of r = E0,D/E0,N (default 0.2, 0.5, 0.8, 1.1, 1.4, 1.7).
+        Coarse grid of r = E0,D/E0,N (default 0.2, 0.4, 0.6, 0.8, 1.0).
     anchor_rel_sd : float
         Relative SD of the rb prior around the night Rref (the shared-Rref anchor).
     r_prior_sd : float
@@ -191,7 +194,7 @@ def partition_dtrh(ds: xr.Dataset, *, rh_function: str | tuple = "exp", block_da
         raise DataError(located("no relative humidity: neither RH nor VPD (with TA) in the dataset", where=where,
                                 fix="add RH [%] or VPD [hPa], or use rh_function='none'"))
     c_grid = np.asarray(c_grid, float)
-    r_grid = np.array([0.2, 0.5, 0.8, 1.1, 1.4, 1.7]) if r_grid is None else np.asarray(r_grid, float)
+    r_grid = np.array([0.2, 0.4, 0.6, 0.8, 1.0]) if r_grid is None else np.asarray(r_grid, float)
     n = inp.nee_f.size
     layout = window_layout(n, inp.rec_per_day)
     day, night = day_night_masks(inp.rg, inp.potrad)

@@ -156,7 +156,7 @@ def nonrectangular_hyperbola(rg_wm2, alpha, beta, *, convexity: float = 0.7):
     Examples
     --------
     >>> round(float(nonrectangular_hyperbola(500.0, 0.05, 30.0, convexity=0.7)), 4)
-    17.4109
+    17.5616
     >>> bool(abs(nonrectangular_hyperbola(500.0, 0.05, 30.0, convexity=1e-6)
     ...          - rectangular_hyperbola(500.0, 0.05, 30.0)) < 1e-3)
     True

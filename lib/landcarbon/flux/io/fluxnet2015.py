@@ -98,6 +98,9 @@ def read_fluxnet2015(
             if c not in df.columns:
                 raise DataError(located(f"missing column {c}", where=f"{p}, line 1",
                                         fix="FULLSET HH/HR files need TIMESTAMP_START and TIMESTAMP_END"))
+        if df.empty:
+            raise DataError(located("the file has a header but no data rows", where=str(p),
+                                    fix="the file was cut off or exported empty; fetch it again"))
         df.attrs["path"] = p
         frames.append(df)
     out_t, out_d = [], []

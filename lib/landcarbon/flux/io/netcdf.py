@@ -54,10 +54,10 @@ def _fast_decode(values, units: str, cal: str):
         return None
     if t0.tzinfo is not None:
         t0 = t0.tz_convert(None)
-    if cal not in ("proleptic_gregorian",) and not (cal in ("standard", "gregorian") and t0 >= pd.Timestamp("1582-10-15")):
-        return None
+    if cal not in ("proleptic_gregorian", "standard", "gregorian") or t0 < pd.Timestamp("1700-01-01"):
+        return None  # other calendars, the 1582 reform and the datetime64[ns] range: the cftime path
     v = np.asarray(values, dtype=float)
-    if not np.isfinite(v).all():
+    if not np.isfinite(v).all() or np.abs(v * scale).max(initial=0.0) > 2e18:
         return None
     return (np.datetime64(t0.to_datetime64(), "ns") + np.round(v * scale).astype(np.int64).astype("timedelta64[ns]"))
 
