@@ -49,7 +49,10 @@ Fitting (our formulation):
    RECO_SD and GPP_SD propagate each window's parameter covariance, the SD of E0,N and the SD of the
    asymmetry (r); the totals' SDs aggregate the windows (:func:`landcarbon.flux.daytime.annual_sum_sd`)
    and add the effect of the shared E0,N error, obtained by refitting with E0,N + SD(E0,N)
-   (:func:`landcarbon.flux.daytime.e0_sensitivity`). The rb prior includes the SD of the night Rref.
+   (:func:`landcarbon.flux.daytime.e0_sensitivity`), and of the block parameters r and c: their 2 × 2
+   covariance per block from the curvature of the profile (3 × 3 stencil, including the r–c cross term),
+   the sensitivities of the totals from refits with r and c moved, the blocks added in quadrature (they
+   are estimated independently). The rb prior includes the SD of the night Rref.
 
 The model nests DT with the same night anchor (r = 1, c = 0): a likelihood-ratio test
 (quasi-likelihood, χ² with 2 × n_blocks degrees of freedom, cost scaled by the residual variance
@@ -67,6 +70,7 @@ import xarray as xr
 from scipy.stats import chi2
 
 from ..errors import ConfigError, DataError, located
+from ..units import umol_m2_s_to_gC_m2_per_step
 from ._common import (PartitionResult, day_night_masks, flux_dataarray, interpolate_at_records, prepare_inputs,
                       window_layout)
 from .daytime import annual_sum_sd, e0_sensitivity, nee_sd_for_fit
@@ -283,6 +287,7 @@ def partition_dtrh(ds: xr.Dataset, *, rh_function: str | tuple = "exp", block_da
     dc = (c_grid[1] - c_grid[0]) / 2 if len(c_grid) > 1 else 0.0
     sd_r = np.full(nblock, r_prior_sd)
     sd_c = np.full(nblock, c_prior_sd if np.isfinite(c_prior_sd) else 0.0)
+    rho_rc = np.zeros(nblock)
     overlap = 2.0  # 4-day windows moved by 2 days: each record enters two windows
     if refine and (dr > 0 or dc > 0):
         offs = [(a, b) for a in (-dr, 0.0, dr) for b in (-dc, 0.0, dc)]
@@ -295,20 +300,35 @@ def partition_dtrh(ds: xr.Dataset, *, rh_function: str | tuple = "exp", block_da
         sprof = block_cost(st_cost, st_c)
         i0 = offs.index((0.0, 0.0))
         fbest = np.where(np.isfinite(sprof).any(axis=0), np.argmin(np.where(np.isfinite(sprof), sprof, np.inf), axis=0), i0)
+        rho_rc = np.zeros(nblock)
         for b in range(nblock):
             col = sprof[:, b]
             if not np.isfinite(col).all():
                 continue
-            ir_m, ir_p = offs.index((-dr, 0.0)) if dr else i0, offs.index((dr, 0.0)) if dr else i0
-            ic_m, ic_p = offs.index((0.0, -dc)) if dc else i0, offs.index((0.0, dc)) if dc else i0
-            if dr:
-                d2 = (col[ir_p] + col[ir_m] - 2 * col[i0]) / dr**2
-                if d2 > 0:
-                    sd_r[b] = np.sqrt(2.0 * overlap / d2)
-            if dc:
-                d2 = (col[ic_p] + col[ic_m] - 2 * col[i0]) / dc**2
-                if d2 > 0:
-                    sd_c[b] = np.sqrt(2.0 * overlap / d2)
+            at = {o: col[i] for i, o in enumerate(offs)}
+
+            def curvature(d, key_p, key_m, lo, hi, x):
+                """Second difference; one-sided (minimum at the bound) when the estimate sits on a bound."""
+                c0 = at[(0.0, 0.0)]
+                if x + d > hi + 1e-12:
+                    return 2.0 * (at[key_m] - c0) / d**2, True
+                if x - d < lo - 1e-12:
+                    return 2.0 * (at[key_p] - c0) / d**2, True
+                return (at[key_p] + at[key_m] - 2 * c0) / d**2, False
+
+            hrr, r_edge = curvature(dr, (dr, 0.0), (-dr, 0.0), *R_BOUNDS, r_b[b]) if dr else (np.nan, True)
+            hcc, c_edge = curvature(dc, (0.0, dc), (0.0, -dc), *c_bounds, c_b[b]) if dc else (np.nan, True)
+            if dr and hrr > 0:
+                sd_r[b] = np.sqrt(2.0 * overlap / hrr)
+            if dc and hcc > 0:
+                sd_c[b] = np.sqrt(2.0 * overlap / hcc)
+            if dr and dc and hrr > 0 and hcc > 0 and not (r_edge or c_edge):  # full 2 x 2 curvature: r and c trade off
+                hrc = (at[(dr, dc)] - at[(dr, -dc)] - at[(-dr, dc)] + at[(-dr, -dc)]) / (4 * dr * dc)
+                det = hrr * hcc - hrc**2
+                if det > 0:
+                    cov = 2.0 * overlap * np.array([[hcc, -hrc], [-hrc, hrr]]) / det
+                    sd_r[b], sd_c[b] = np.sqrt(cov[0, 0]), np.sqrt(cov[1, 1])
+                    rho_rc[b] = cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])
         r_b = np.array([st_c[fbest[b]][0][b] for b in range(nblock)])
         c_b = np.array([st_c[fbest[b]][1][b] for b in range(nblock)])
     # ---- final fit (3 starts) and prediction
@@ -334,14 +354,39 @@ def partition_dtrh(ds: xr.Dataset, *, rh_function: str | tuple = "exp", block_da
     pred = predict_lrc(tab, rg_wm2=rg_pred, vpd_hpa=inp.vpd, xterm=x, yterm=yterm, mult=mult, day=day_pred,
                        rec_per_day=inp.rec_per_day, lrc=lrc, sd_a_col="sd_e0_night", sd_b_col="sd_b")
     sums_sd = annual_sum_sd(pred, step_seconds=inp.step_seconds, xterm=x, lrc=lrc, rg_wm2=rg_pred, vpd_hpa=inp.vpd,
-                            yterm=yterm, mult=mult, day=day_pred, sd_a_col=None, sd_b_col="sd_b")
+                            yterm=yterm, mult=mult, day=day_pred, sd_a_col=None, sd_b_col=None)
+
+    def refit_totals(r_s, c_s, e0=e0n):
+        """Half-hourly GPP, RECO after refitting every window with shifted block parameters."""
+        t_s = pd.concat([fit(r_s, c_s, n_starts=1, e0=e0), ts], axis=1)
+        m_s = h(rh, np.clip(c_s, *c_bounds)[rec_block])
+        return predict_lrc(t_s, rg_wm2=rg_pred, vpd_hpa=inp.vpd, xterm=x, yterm=yterm, mult=m_s, day=day_pred,
+                           rec_per_day=inp.rec_per_day, lrc=lrc)
+
     # E0,N is shared by all windows: its error moves every window the same way -> refit with E0,N + SD
     sd_e0 = np.nan_to_num(ts.sd_e0_night.to_numpy(float))
     if np.any(sd_e0 > 0):
-        tab_e = pd.concat([fit(r_b, c_b, n_starts=1, e0=e0n + sd_e0), ts], axis=1)
-        pred_e = predict_lrc(tab_e, rg_wm2=rg_pred, vpd_hpa=inp.vpd, xterm=x, yterm=yterm, mult=mult, day=day_pred,
-                             rec_per_day=inp.rec_per_day, lrc=lrc)
-        sums_sd = e0_sensitivity(sums_sd, pred, pred_e, inp.step_seconds)
+        sums_sd = e0_sensitivity(sums_sd, pred, refit_totals(r_b, c_b, e0n + sd_e0), inp.step_seconds)
+    # r and c are block parameters, estimated independently per block: refit with each block's r (then c)
+    # moved by its SD (towards the inside of its range); with the blocks' 2 x 2 covariance of (r, c) the
+    # change of the totals is propagated per block and the blocks are added in quadrature
+    to_g = umol_m2_s_to_gC_m2_per_step(1.0, inp.step_seconds)
+    grads = {}
+    for name, base, sdv, lo_hi in (("r", r_b, sd_r, R_BOUNDS), ("c", c_b, sd_c, c_bounds)):
+        if not np.any(sdv > 0) or lo_hi[0] == lo_hi[1]:
+            continue
+        up = np.where(base + sdv <= lo_hi[1], base + sdv, base - sdv)
+        p_s = refit_totals(up, c_b) if name == "r" else refit_totals(r_b, up)
+        step = np.where(up - base != 0, up - base, np.nan)
+        for flux, key in (("GPP", "gpp"), ("RECO", "reco")):
+            d = np.bincount(rec_block, weights=np.nan_to_num(p_s[key] - pred[key]), minlength=nblock) * to_g
+            grads[(flux, name)] = np.nan_to_num(d / step)
+    for flux in ("GPP", "RECO"):
+        gr = grads.get((flux, "r"), np.zeros(nblock))
+        gc = grads.get((flux, "c"), np.zeros(nblock))
+        var = (gr * sd_r) ** 2 + (gc * sd_c) ** 2 + 2 * rho_rc * gr * gc * sd_r * sd_c
+        sums_sd[f"{flux}_rc_part"] = float(np.sqrt(max(var.sum(), 0.0)))
+        sums_sd[flux] = float(np.sqrt(sums_sd[flux] ** 2 + max(var.sum(), 0.0)))
 
     def lr(cost0, cost1, df):
         stat = max((cost0 - cost1) / overlap / phi, 0.0)
@@ -358,6 +403,7 @@ def partition_dtrh(ds: xr.Dataset, *, rh_function: str | tuple = "exp", block_da
         test_rh = None
     blocks = pd.DataFrame({"block": np.arange(nblock), "start_day": np.arange(nblock) * block_days,
                            "r_day_night": np.clip(r_b, *R_BOUNDS), "r_sd": sd_r, "c_rh": c_b, "c_sd": sd_c,
+                           "rho_r_c": rho_rc,
                            "e0_night": [np.nanmean(e0n[wblock == b]) for b in range(nblock)]})
     blocks["e0_day"] = np.minimum(blocks.r_day_night * blocks.e0_night, E0_DAY_MAX)
     okw = tab.rec_mean.notna().to_numpy()

@@ -122,7 +122,7 @@ def truth_error_figure(summary: pd.DataFrame, scenarios, methods, *, demo: bool 
     axes[0].set_title("Annual GPP against the truth")
     axes[1].set_ylabel("mean |monthly day-time RECO bias|\n[µmol CO$_2$ m$^{-2}$ s$^{-1}$]")
     axes[1].set_title("Day-time respiration error")
-    axes[0].legend(fontsize=8, ncol=len(methods), loc="lower left")
+    axes[0].legend(fontsize=8, ncol=len(methods), loc="upper left")
     if demo:
         mark_demo(fig)
     fig.tight_layout()

@@ -252,7 +252,10 @@ def run_towers(site_years: pd.DataFrame | Sequence[tuple[str, int]], *, n_jobs: 
     Returns one row per site-year (see :func:`process_tower_site_year`) in the input order, with the
     site classes of :func:`site_classes` joined; failing site-years carry ``error`` instead of raising.
     """
-    from tqdm.auto import tqdm
+    if progress:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
 
     if n_jobs < 1 or n_jobs > 2:
         raise ConfigError(located(f"n_jobs={n_jobs}", where="run_towers", fix="use 1 or 2 workers (shared machine)"))
