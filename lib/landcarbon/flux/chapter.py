@@ -190,10 +190,12 @@ def indicators(*, summary: pd.DataFrame, claims: dict, twin_source: str, detha: 
         ind[f"twin_s1_day_reco_{tag}"] = _ind(row.RECO_day_bias_monthly_abs, "umol m-2 s-1",
                                               f"mean |monthly day-time RECO bias| of {m}, S1 twin",
                                               row.get("RECO_day_bias_monthly_abs_sd"), twin_source)
+    metric_units = {"RECO_day_bias_monthly_abs": "umol m-2 s-1", "GPP_annual_abs_err_pct": "%"}
     for k, c in claims.items():
         if "p_value" in c and np.isfinite(c["p_value"]):
-            ind[f"twin_{k}_diff"] = _ind(c["mean_diff"], "1", f"paired difference {c['a']} − {c['b']} ({c['metric']}, "
-                                         f"{c['scenario']}, p = {c['p_value']:.2g}, n = {c['n']})", None, twin_source)
+            ind[f"twin_{k}_diff"] = _ind(c["mean_diff"], metric_units.get(c["metric"], "1"),
+                                         f"paired difference {c['a']} − {c['b']} ({c['metric']}, {c['scenario']}, "
+                                         f"p = {c['p_value']:.2g}, n = {c['n']})", None, twin_source)
     if "r_recovery" in claims and np.isfinite(claims["r_recovery"]["mean"]):
         c = claims["r_recovery"]
         ind["twin_s1_e0_ratio"] = _ind(c["mean"], "1", f"DT-RH growing-season E0,D/E0,N on S1 (truth {c['truth']:g}; "
@@ -203,7 +205,8 @@ def indicators(*, summary: pd.DataFrame, claims: dict, twin_source: str, detha: 
                                            f"GPP interval (DT-RH) contains the truth (n = {coverage['n']})", None, twin_source)
     if detha is not None:
         for _, r in detha.iterrows():
-            key = "detha_" + r.quantity.lower().replace(" ", "_").replace("(", "").replace(")", "").replace("*", "star")
+            key = "detha_" + "".join(ch if ch.isalnum() else "_" for ch in r.quantity.lower().replace("*", "star")).strip("_")
+            key = "_".join(filter(None, key.split("_")))
             ind[key] = _ind(r["this package"], r.units, f"DE-Tha 1998 {r.quantity}; REddyProc {r.REddyProc:.4g}",
                             None, detha_source)
     if towers:

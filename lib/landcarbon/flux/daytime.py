@@ -28,8 +28,9 @@ default, swappable with ``lrc=``) and Lloyd–Taylor respiration of :mod:`landca
    drivers) and combined with weights ∝ 1 − distance/gap (fluxes, not parameters, interpolated).
    Prediction SDs by first-order propagation of each window's full parameter covariance (JᵀJ)⁻¹ and
    the SD of E0 (REddyProc with ``nBootUncertainty = 0``; REddyProc's default bootstrap is not used);
-   the SDs of the annual sums aggregate the windows' contributions (:func:`annual_sum_sd`) and add
-   the effect of the E0 error by a refit with E0 + SD(E0) (:func:`e0_sensitivity`).
+   the SDs of the annual sums aggregate the windows' contributions and add the effect of the E0 error
+   by a refit with E0 + SD(E0) (:func:`~landcarbon.flux.lightresponse.annual_sum_sd`,
+   :func:`~landcarbon.flux.lightresponse.e0_sensitivity`).
    FP_qc: 0 all parameters fitted, 1 some fixed/refit, 2 nearest estimate > 14 days away.
 """
 from __future__ import annotations
@@ -39,101 +40,11 @@ import pandas as pd
 import xarray as xr
 
 from ._common import (Inputs, PartitionResult, day_night_masks, flux_dataarray, prepare_inputs, window_layout)
-from .lightresponse import LightResponseCurve, RectangularHyperbola, fit_lrc_windows, predict_lrc
+from .lightresponse import (WINDOW_OVERLAP_CORRELATION, LightResponseCurve, RectangularHyperbola,  # noqa: F401
+                            annual_sum_sd, e0_sensitivity, fit_lrc_windows, nee_sd_for_fit, predict_lrc)
 from .respiration import TREF_DEGC, arrhenius_term, night_temperature_sensitivity
 
 __all__ = ["partition_dt", "nee_sd_for_fit", "annual_sum_sd", "e0_sensitivity", "WINDOW_OVERLAP_CORRELATION"]
-
-#: Correlation of the parameter errors of neighbouring 4-day windows moved by 2 days: they share half
-#: their records, so the correlation of their estimates is about 1/2 (our approximation).
-WINDOW_OVERLAP_CORRELATION = 0.5
-
-
-def nee_sd_for_fit(inp: Inputs, day: np.ndarray, *, floor_quantile: float = 0.3) -> np.ndarray:
-    """σ of the day-time fit [µmol m-2 s-1]: NEE_fsd, floored at its ``floor_quantile`` over the
-    day records used (REddyProc ``isBoundLowerNEEUncertainty``)."""
-    sd = inp.nee_sd.copy()
-    miss = ~np.isfinite(sd)
-    sd[miss] = np.maximum(0.7, 0.2 * np.abs(inp.nee_f[miss]))
-    used = day & np.isfinite(inp.nee_meas) & np.isfinite(sd)
-    if used.any() and floor_quantile > 0:
-        sd = np.maximum(sd, np.quantile(sd[used], floor_quantile))
-    return sd
-
-
-def annual_sum_sd(pred: dict, *, step_seconds: float, xterm: np.ndarray | None = None,
-                  lrc: LightResponseCurve | None = None, rg_wm2=None, vpd_hpa=None, yterm=None, mult=None,
-                  day=None, sd_a_col: str | None = None, sd_b_col: str | None = None,
-                  rho: float = WINDOW_OVERLAP_CORRELATION) -> dict:
-    """SD [gC m-2] of the period totals of GPP and RECO from the window parameter uncertainty.
-
-    The total is Σ_w Σ_t c_w(t)·F_w(t) (c = interpolation weight of window w at record t). To first
-    order its error is Σ_w G_wᵀ δθ_w with G_w = Σ_t c_w(t) ∂F_w(t)/∂θ_w; with the window covariance Σ_w
-    (:func:`~landcarbon.flux.lightresponse.fit_lrc_windows`), v_w = G_wᵀ Σ_w G_w and neighbouring
-    windows correlated by ``rho`` (they share half their records; our approximation):
-    Var = Σ_w v_w + 2ρ Σ_w √(v_w v_{w+1}). E0 (and for DT-RH the asymmetry) enter RECO through
-    ∂R/∂a = R·x (resp. R·y) with the SD columns given. Returns {"GPP": sd, "RECO": sd} [gC m-2].
-    """
-    from ..units import umol_m2_s_to_gC_m2_per_step
-    from .lightresponse import LRC_PARAMETERS, _curve_and_grad, _vpd_limitation_and_grad
-
-    ww = pred.get("window_weights")
-    if ww is None:
-        return {"GPP": float("nan"), "RECO": float("nan")}
-    ib, ia, wb, wa, good = ww
-    lrc = RectangularHyperbola() if lrc is None else lrc
-    n = ib.size
-    rg = np.where(np.isfinite(rg_wm2), np.maximum(rg_wm2, 0.0), 0.0)
-    yterm = np.zeros(n) if yterm is None else yterm
-    mult = np.ones(n) if mult is None else mult
-    day = np.ones(n, bool) if day is None else day
-    ddm = np.where(day, 1.0, 0.0)
-    nwin = len(good)
-    gg = np.zeros((nwin, 4))
-    gr = np.zeros((nwin, 4))
-    ea = np.zeros(nwin)
-    eb = np.zeros(nwin)
-    to_g = umol_m2_s_to_gC_m2_per_step(1.0, step_seconds)
-    for idx, w in ((ib, wb), (ia, wa)):
-        p = good.iloc[idx]
-        k, b0, al, rb = (p[c].to_numpy(float) for c in LRC_PARAMETERS)
-        a, b = p["a"].to_numpy(float), p["b"].to_numpy(float)
-        f, dfdk = _vpd_limitation_and_grad(vpd_hpa, k)
-        g, dga, dgb = _curve_and_grad(lrc, rg, al, b0 * f)
-        resp_unit = np.exp(a * xterm + ddm * b * yterm) * np.where(day, mult, 1.0)
-        jg = np.stack([dgb * b0 * dfdk, dgb * f, dga, np.zeros(n)], axis=1)
-        jr = np.stack([np.zeros(n), np.zeros(n), np.zeros(n), resp_unit], axis=1)
-        np.add.at(gg, idx, np.nan_to_num(w[:, None] * jg) * to_g)
-        np.add.at(gr, idx, np.nan_to_num(w[:, None] * jr) * to_g)
-        np.add.at(ea, idx, np.nan_to_num(w * rb * resp_unit * xterm) * to_g)
-        np.add.at(eb, idx, np.nan_to_num(w * rb * resp_unit * ddm * yterm) * to_g)
-    covs = np.nan_to_num(np.stack(good["cov"].to_numpy()))
-    sda = np.nan_to_num(good[sd_a_col].to_numpy(float)) if sd_a_col and sd_a_col in good else np.zeros(nwin)
-    sdb = np.nan_to_num(good[sd_b_col].to_numpy(float)) if sd_b_col and sd_b_col in good else np.zeros(nwin)
-    out = {}
-    for name, gmat, extra in (("GPP", gg, np.zeros(nwin)), ("RECO", gr, (ea * sda) ** 2 + (eb * sdb) ** 2)):
-        v = np.maximum(np.einsum("wi,wij,wj->w", gmat, covs, gmat), 0.0) + extra
-        s = np.sqrt(v)
-        out[name] = float(np.sqrt(v.sum() + 2.0 * rho * np.sum(s[:-1] * s[1:])))
-    return out
-
-
-def e0_sensitivity(sums_sd: dict, pred: dict, pred_shifted: dict, step_seconds: float) -> dict:
-    """Add the effect of a shared E0 error to the SDs of the totals [gC m-2].
-
-    E0 is estimated from night data and shared by (or smoothed across) the windows, so its error moves
-    all windows the same way; its effect on the totals is the change of the totals when the windows
-    are refitted with E0 + SD(E0) (``pred_shifted``), added in quadrature to the window part.
-    """
-    from ..units import umol_m2_s_to_gC_m2_per_step
-
-    out = dict(sums_sd)
-    for name, key in (("GPP", "gpp"), ("RECO", "reco")):
-        d = float(np.nansum(umol_m2_s_to_gC_m2_per_step(pred_shifted[key] - pred[key], step_seconds)))
-        out[name] = float(np.sqrt(sums_sd[name] ** 2 + d**2))
-        out[f"{name}_e0_part"] = abs(d)
-    return out
-
 
 def partition_dt(ds: xr.Dataset, *, smooth_e0: bool = True, min_records: int = 10, rg_threshold: float = 4.0,
                  tref_degc: float = TREF_DEGC, lrc: LightResponseCurve | None = None,
@@ -163,7 +74,7 @@ def partition_dt(ds: xr.Dataset, *, smooth_e0: bool = True, min_records: int = 1
         model (NEE > 0 is release; NEE_model = RECO − GPP, which differs from NEE_f by the residual);
         ``params`` = one row per 4-day window (k, beta, alpha, rb, e0_night, SDs, covariance, ``code``,
         ``qc``); ``extra`` = GPP_SD, RECO_SD, FP_qc; ``info['annual_sd']`` = SDs [gC m-2] of the
-        GPP and RECO totals from the parameter uncertainty (:func:`annual_sum_sd`).
+        GPP and RECO totals from the parameter uncertainty (:func:`~landcarbon.flux.lightresponse.annual_sum_sd`).
     """
     inp = prepare_inputs(ds, where=f"site {ds.attrs.get('site', '?')} (DT)") if inputs is None else inputs
     lrc = RectangularHyperbola() if lrc is None else lrc

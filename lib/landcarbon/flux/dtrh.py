@@ -47,9 +47,9 @@ Fitting (our formulation):
    prior centred on the night Rref with SD = max(SD(Rref,N), ``anchor_rel_sd``·Rref,N).
 4. GPP and RECO from the shared light-response fitter (:mod:`landcarbon.flux.lightresponse`);
    RECO_SD and GPP_SD propagate each window's parameter covariance, the SD of E0,N and the SD of the
-   asymmetry (r); the totals' SDs aggregate the windows (:func:`landcarbon.flux.daytime.annual_sum_sd`)
+   asymmetry (r); the totals' SDs aggregate the windows (:func:`landcarbon.flux.lightresponse.annual_sum_sd`)
    and add the effect of the shared E0,N error, obtained by refitting with E0,N + SD(E0,N)
-   (:func:`landcarbon.flux.daytime.e0_sensitivity`), and of the block parameters r and c: their 2 × 2
+   (:func:`landcarbon.flux.lightresponse.e0_sensitivity`), and of the block parameters r and c: their 2 × 2
    covariance per block from the curvature of the profile (3 × 3 stencil, including the r–c cross term),
    the sensitivities of the totals from refits with r and c moved, the blocks added in quadrature (they
    are estimated independently). The rb prior includes the SD of the night Rref.
@@ -73,8 +73,8 @@ from ..errors import ConfigError, DataError, located
 from ..units import umol_m2_s_to_gC_m2_per_step
 from ._common import (PartitionResult, day_night_masks, flux_dataarray, interpolate_at_records, prepare_inputs,
                       window_layout)
-from .daytime import annual_sum_sd, e0_sensitivity, nee_sd_for_fit
-from .lightresponse import LightResponseCurve, RectangularHyperbola, fit_lrc_windows, predict_lrc
+from .lightresponse import (LightResponseCurve, RectangularHyperbola, annual_sum_sd, e0_sensitivity, fit_lrc_windows,
+                            nee_sd_for_fit, predict_lrc)
 from .nighttime import partition_nt
 from .respiration import TREF_DEGC, arrhenius_term, lloyd_taylor, night_temperature_sensitivity
 
