@@ -84,7 +84,7 @@ def _ar1(rng, n, phi, sd):
 def _solar_sine(time: pd.DatetimeIndex, lat_deg: float) -> np.ndarray:
     """sin(solar elevation) at the middle of each half-hour (local solar time; Cooper 1969 declination)."""
     mid = time + pd.Timedelta(minutes=15)
-    doy = mid.dayofyear.values
+    doy = mid.day_of_year.values
     hour = mid.hour.values + mid.minute.values / 60.0
     dec = np.deg2rad(23.45) * np.sin(2 * np.pi * (284 + doy) / 365.0)
     lat = np.deg2rad(lat_deg)

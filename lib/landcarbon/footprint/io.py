@@ -19,13 +19,16 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..data.plausibility import PLAUSIBLE_RANGES
 from ..errors import DataError, located
 
 __all__ = ["read_turbulence", "read_landscape", "TURBULENCE_UNITS"]
 
 TURBULENCE_UNITS = {"USTAR": "m s-1", "V_SIGMA": "m s-1", "MO_LENGTH": "m", "WD": "deg", "WS": "m s-1", "ZL": "1",
                     "PBLH": "m"}
-_RANGES = {"USTAR": (0.0, 10.0), "V_SIGMA": (0.0, 20.0), "WD": (0.0, 360.0), "WS": (0.0, 80.0), "PBLH": (0.0, 10000.0)}
+#: Physically possible values: USTAR and WS from landcarbon.data.plausibility (one home), the others ours.
+_RANGES = {"USTAR": PLAUSIBLE_RANGES[("USTAR", "m s-1")], "WS": PLAUSIBLE_RANGES[("WS", "m s-1")],
+           "V_SIGMA": (0.0, 20.0), "WD": (0.0, 360.0), "PBLH": (0.0, 10000.0)}
 _QUAL = re.compile(r"^(?P<base>[A-Z_]+?)(?:_(?P<h>\d+)_(?P<v>\d+)_(?P<r>\d+))?$")
 _SITE = re.compile(r"(?:AMF|FLX)_(?P<site>[A-Z]{2}-[A-Za-z0-9]{3})_")
 
@@ -140,7 +143,7 @@ def read_turbulence(paths, *, site: str | None = None, zm_m: float | None = None
                 i = int(bad[0])
                 raise DataError(located(f"non-numeric value {df[col].iloc[i]!r}", where=f"{path}, line {header_line + 1 + i}, "
                                         f"column {col}", fix="use numbers and -9999 for missing values"))
-            v = vals.to_numpy(dtype=float)
+            v = vals.to_numpy(dtype=float, copy=True)
             v[np.isclose(v, missing)] = np.nan
             if name in _RANGES:
                 lo, hi = _RANGES[name]
