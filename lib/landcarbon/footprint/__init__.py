@@ -28,7 +28,8 @@ _EXPORTS = {
     "FootprintGrid": "climatology", "footprint_grid": "climatology", "footprint_on_grid": "climatology",
     "footprint_climatology": "climatology", "climatologies": "climatology", "source_area_level": "climatology",
     "source_area": "climatology", "source_area_contours": "climatology", "source_area_table": "climatology",
-    "upwind_extent": "climatology", "smooth_authors": "climatology",
+    "upwind_extent": "climatology", "smooth_authors": "climatology", "step_flags": "climatology",
+    "invalid_table": "climatology",
     # representativeness
     "footprint_weighted_mean": "representativeness", "class_fractions": "representativeness",
     "area_fractions": "representativeness", "pixel_weights": "representativeness", "disc_weights": "representativeness",
@@ -38,6 +39,11 @@ _EXPORTS = {
     # twin and readers
     "demo_turbulence": "demo", "demo_landscape": "demo", "demo_field_landscape": "demo", "field_truth": "demo",
     "canopy_geometry": "demo", "IGBP_NDVI": "demo", "read_turbulence": "io", "read_landscape": "io",
+    # network
+    "FLUXNET2015_HH_TOWERS": "network", "tower_table": "network", "tower_grid": "network", "tower_climatologies": "network",
+    "annual_climate": "network", "source_area_sizes": "network", "coverage_curve": "representativeness",
+    # chapter
+    "indicators": "summary",
 }
 
 __all__ = sorted(_EXPORTS)

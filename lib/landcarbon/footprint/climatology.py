@@ -22,7 +22,7 @@ from ..errors import DataError, located
 from . import _kernels as K
 from .ffp import VALIDITY_FLAGS, crosswind_scale, length_scale, validate_inputs, validity_flags
 
-__all__ = ["FootprintGrid", "footprint_grid", "footprint_climatology", "footprint_on_grid", "climatologies", "source_area_level",
+__all__ = ["FootprintGrid", "footprint_grid", "footprint_climatology", "footprint_on_grid", "step_flags", "invalid_table", "climatologies", "source_area_level",
            "source_area", "source_area_contours", "source_area_table", "upwind_extent", "smooth_authors",
            "TURBULENCE_VARS"]
 
@@ -169,6 +169,23 @@ def _kernel_inputs(p: dict, weights=None):
 
 def _flag_counts(flags: np.ndarray) -> dict[str, int]:
     return {VALIDITY_FLAGS[b]: int(((flags & b) != 0).sum()) for b in VALIDITY_FLAGS if ((flags & b) != 0).any()}
+
+
+def step_flags(turbulence: xr.Dataset, *, zm_m=None, z0_m=None, h_m=None) -> xr.DataArray:
+    """FFP validity flags of every time step of a turbulence dataset (0 = valid; bits in ``VALIDITY_FLAGS``)."""
+    p, dim, _ = _step_parameters(turbulence, zm_m, z0_m, h_m, "step_flags")
+    return xr.DataArray(validity_flags(**p), dims=(dim,), coords={dim: turbulence[dim]}, name="ffp_flags")
+
+
+def invalid_table(flags) -> "pd.DataFrame":
+    """Number and share of time steps failing each FFP limit (a step can fail several)."""
+    import pandas as pd
+
+    f = np.asarray(getattr(flags, "values", flags), dtype=np.int64)
+    rows = [{"limit": msg, "time steps": int(((f & b) != 0).sum()), "share": float(((f & b) != 0).mean())}
+            for b, msg in VALIDITY_FLAGS.items() if ((f & b) != 0).any()]
+    rows.append({"limit": "valid (all limits met)", "time steps": int((f == 0).sum()), "share": float((f == 0).mean())})
+    return pd.DataFrame(rows)
 
 
 def footprint_climatology(turbulence: xr.Dataset, *, zm_m=None, z0_m=None, h_m=None, grid: FootprintGrid | None = None,

@@ -87,7 +87,7 @@ def _read_one(path: Path):
 
 
 def read_turbulence(paths, *, site: str | None = None, zm_m: float | None = None, z0_m: float | None = None,
-                    missing: float = -9999.0) -> xr.Dataset:
+                    missing: float = -9999.0, **ignored) -> xr.Dataset:
     """Read half-hourly turbulence statistics of one tower from AmeriFlux BASE or FLUXNET CSV files.
 
     Parameters
@@ -103,6 +103,9 @@ def read_turbulence(paths, *, site: str | None = None, zm_m: float | None = None
         (L = z_m / ZL) when MO_LENGTH is missing.
     missing : float
         Missing-value code (−9999 in both networks).
+    **ignored
+        Arguments of the demo generator (``n_days``, ``canopy_height_m``...), accepted so that one
+        ``open_dataset`` call works for both sources.
 
     Returns
     -------
@@ -188,11 +191,12 @@ def read_turbulence(paths, *, site: str | None = None, zm_m: float | None = None
     return ds
 
 
-def read_landscape(paths, *, site: str | None = None) -> xr.Dataset:
+def read_landscape(paths, *, site: str | None = None, **ignored) -> xr.Dataset:
     """Read a land-cover / NDVI raster around a tower (netCDF: x, y [m] from the tower; land_cover, NDVI).
 
     ``land_cover`` needs ``flag_values`` and ``flag_meanings`` (IGBP codes) attributes; x and y must be
-    regular and increasing cell centres in metres.
+    regular and increasing cell centres in metres. Demo-generator arguments (``grid``, ``dominant``...)
+    are accepted and ignored, so that one ``open_dataset`` call works for both sources.
     """
     plist = [Path(p) for p in (paths if isinstance(paths, (list, tuple)) else [paths])]
     if site:

@@ -29,7 +29,7 @@ from ..errors import DataError, located
 
 __all__ = ["footprint_weighted_mean", "class_fractions", "area_fractions", "pixel_weights", "disc_weights",
            "location_bias", "tower_representativeness", "climate_features", "network_distance",
-           "network_representativeness"]
+           "network_representativeness", "coverage_curve"]
 
 
 def _values(a, name):
@@ -298,9 +298,21 @@ def network_representativeness(climate: xr.Dataset, sites: xr.Dataset, *, thresh
                                               "standardised climate space"})
     out["nearest_site"] = (("lat", "lon"), near, {"long_name": "index of the nearest tower (-1: none)"})
     out["represented"] = (("lat", "lon"), rep, {"long_name": f"distance <= {threshold}"})
+    out["area"] = (("lat", "lon"), np.where(land, area, np.nan), {"units": "m2" if "area" in climate else "1",
+                                                                "long_name": "land-cell area (weight)"})
     out["site_MAT"] = ("site", site_feats[:, 0], {"units": "degC"})
     out["site_log10_MAP"] = ("site", site_feats[:, 1], {"units": "log10(mm yr-1)"})
     out.attrs.update({"threshold": float(threshold), "by_class": int(bool(by_class)),
                       "scale": [float(s) for s in scale], "features": "MAT [degC], log10 MAP [mm yr-1]",
                       "represented_fraction": float(np.sum(area[land] * (d <= threshold)) / np.sum(area[land]))})
     return out
+
+
+def coverage_curve(rep: xr.Dataset, thresholds) -> pd.DataFrame:
+    """Area-weighted share of the land represented (distance ≤ threshold) for each threshold."""
+    d = np.asarray(rep["distance"].values, float)
+    a = np.asarray(rep["area"].values, float)
+    land = np.isfinite(a) & ~np.isnan(d)
+    tot = a[land].sum()
+    th = np.asarray(thresholds, float)
+    return pd.DataFrame({"threshold": th, "represented_fraction": [float(a[land][d[land] <= t].sum() / tot) for t in th]})
