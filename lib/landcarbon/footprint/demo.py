@@ -212,9 +212,10 @@ def demo_landscape(seed: int = 7, *, grid: FootprintGrid | None = None, dominant
                    patch_scale_m: float = 120.0, stand_radius_m: float = 150.0, ndvi_sd: float = 0.04) -> xr.Dataset:
     """A patchy land-cover / NDVI map around a tower (the twin; our formulation).
 
-    A Gaussian random field smoothed over ``patch_scale_m`` is cut into classes by its quantiles
-    (``dominant_share`` for the tower's class, the rest split equally among ``others``); the tower
-    stands in a disc of radius ``stand_radius_m`` of its own class. NDVI = the class's typical value
+    Gaussian random fields smoothed over ``patch_scale_m`` make the patches: the tower's class takes the
+    top ``dominant_share`` quantile of one field, the remaining cells go to the class among ``others``
+    whose own field is largest there (about equal shares); the tower stands in a disc of radius
+    ``stand_radius_m`` of its own class. NDVI = the class's typical value
     (:data:`IGBP_NDVI`) + smooth noise of standard deviation ``ndvi_sd``.
 
     Returns
@@ -233,10 +234,10 @@ def demo_landscape(seed: int = 7, *, grid: FootprintGrid | None = None, dominant
     rng = np.random.default_rng(int(seed))
     field = _grf(rng, (g.ny, g.nx), patch_scale_m / g.dx)
     u = field.ravel().argsort().argsort().reshape(field.shape) / field.size  # uniform ranks
-    k = len(classes) - 1  # dominant class on the top quantile, the others share the rest equally
+    k = len(classes) - 1  # dominant class on its field's top quantile; the others: argmax of own fields
     if k:
-        lc = np.where(u >= 1 - dominant_share, 0,
-                      1 + np.minimum((u / ((1 - dominant_share) / k)).astype(int), k - 1))
+        others_f = np.stack([_grf(rng, (g.ny, g.nx), patch_scale_m / g.dx) for _ in range(k)])
+        lc = np.where(u >= 1 - dominant_share, 0, 1 + np.argmax(others_f, axis=0))
     else:
         lc = np.zeros(u.shape, dtype=int)
     xx, yy = _grid_coords(g)

@@ -47,13 +47,13 @@ def plot_landscape(ax, landscape: xr.Dataset, *, variable: str = "land_cover", l
     return ax
 
 
-def plot_contours(ax, footprint: xr.DataArray, rs=(0.5, 0.8), *, colour: str = "k", label: bool = True):
-    """R % source-area contours of a footprint (solid: closed inside the grid, dashed: reach its edge)."""
+def plot_contours(ax, footprint: xr.DataArray, rs=(0.5, 0.8), *, colours=None, label: bool = True):
+    """R % source-area contours of a footprint, one colour per R (dashed where a line reaches the grid edge)."""
     cont = source_area_contours(footprint, rs)
-    styles = ["-", "--", "-.", ":"]
+    colours = colours or ["#000000", "#0072B2", "#CC79A7", "#009E73"]
     for k, (r, c) in enumerate(sorted(cont.items())):
         for i, line in enumerate(c["lines"]):
-            ax.plot(line[:, 0], line[:, 1], color=colour, lw=1.4, ls=styles[k % len(styles)] if c["closed"] else ":",
+            ax.plot(line[:, 0], line[:, 1], color=colours[k % len(colours)], lw=1.5, ls="-" if c["closed"] else "--",
                     label=f"{100 * r:.0f} % source area" if (label and i == 0) else None)
     return cont
 
@@ -80,7 +80,7 @@ def plot_footprint_on_landscape(ax, landscape: xr.Dataset, footprint: xr.DataArr
     lc_legend = ax.get_legend()
     if lc_legend is not None:
         ax.add_artist(lc_legend)
-    ax.legend(handles, labels, loc="upper right", fontsize=7, framealpha=0.85)
+    ax.legend(handles, labels, loc="lower right", fontsize=7, framealpha=0.85)
     return ax
 
 
@@ -97,7 +97,7 @@ def plot_climatology(ax, clim: xr.DataArray, *, rs=(0.5, 0.7, 0.8, 0.9), zoom_m:
                                                                        y[-1] + dy / 2),
                    norm=mcolors.LogNorm(vmin=vmax * 1e-4, vmax=vmax), cmap="magma_r", interpolation="nearest")
     ax.figure.colorbar(im, ax=ax, shrink=0.8, label="footprint climatology (m$^{-2}$)")
-    cont = plot_contours(ax, clim, rs, colour="#0072B2")
+    cont = plot_contours(ax, clim, rs, colours=["#56B4E9", "#0072B2", "#009E73", "#000000"])
     ax.plot([0], [0], marker="^", ms=8, color="k", mec="w", ls="none", label="tower")
     ax.set_xlabel("distance east of the tower (m)")
     ax.set_ylabel("distance north of the tower (m)")
@@ -105,7 +105,7 @@ def plot_climatology(ax, clim: xr.DataArray, *, rs=(0.5, 0.7, 0.8, 0.9), zoom_m:
     if zoom_m:
         ax.set_xlim(-zoom_m, zoom_m)
         ax.set_ylim(-zoom_m, zoom_m)
-    ax.legend(loc="upper right", fontsize=7, framealpha=0.85)
+    ax.legend(loc="lower right", fontsize=7, framealpha=0.85)
     return cont
 
 
@@ -137,6 +137,9 @@ def plot_height_stability(axes, *, z0_m: float = 0.1, h_m: float = 1500.0):
                  label=f"80 % fetch, {name}")
     ax3.set_xscale("log")
     ax3.set_yscale("log")
+    ticks = [2, 5, 10, 20, 50]
+    ax3.set_xticks(ticks, [str(t) for t in ticks])
+    ax3.minorticks_off()
     ax3.set_xlabel("measurement height above displacement $z_m$ (m)")
     ax3.set_ylabel("distance upwind (m)")
     ax3.set_title(f"(c) peak and 80 % fetch, $z_0$ = {z0_m:g} m", fontsize=9)
@@ -144,22 +147,24 @@ def plot_height_stability(axes, *, z0_m: float = 0.1, h_m: float = 1500.0):
     return axes
 
 
-def plot_network_map(ax, rep: xr.Dataset, towers: pd.DataFrame, *, vmax: float = 1.5):
-    """Distance to the nearest tower in climate space, under-represented land hatched, towers by IGBP class."""
-    from ..plotting import plot_map
-
-    dist = rep["distance"].clip(max=vmax)
-    dist.attrs = {"units": "1", "long_name": "distance to the nearest tower in climate space (standard deviations)"}
-    ax = plot_map(dist, ax=ax, cmap="cividis", vmin=0.0, vmax=vmax, stipple=~rep["represented"] & np.isfinite(rep["distance"]),
-                  stipple_kw={"s": 0.6, "color": "#D55E00", "alpha": 0.8},
-                  cbar_label="distance to the nearest tower in climate space (SD of the region); "
-                             f"dots: > {rep.attrs['threshold']:g} (under-represented)")
+def plot_network_map(ax, rep: xr.Dataset, towers: pd.DataFrame, *, demo: bool = False):
+    """Distance to the nearest tower in climate space in classes of the threshold: the palest class is
+    represented, warmer classes are increasingly under-represented; towers as triangles by IGBP class."""
     import cartopy.crs as ccrs
 
+    from ..plotting import mark_demo, plot_map
+
+    th = float(rep.attrs["threshold"])
+    dist = rep["distance"].copy()
+    dist.attrs = {"units": "1", "long_name": "distance to the nearest tower in climate space"}
+    ax = plot_map(dist, ax=ax, cmap="YlOrRd", levels=[0.0, th, 2 * th, 3 * th, 4 * th, 6 * th],
+                  cbar_label=f"distance to the nearest tower in climate space (SD); palest class (≤ {th:g}) = represented")
     for cls, sub in towers.groupby("igbp"):
-        ax.scatter(sub["lon"], sub["lat"], s=28, marker="^", color=IGBP_COLOURS.get(cls, "w"), edgecolor="k",
-                   linewidth=0.6, transform=ccrs.PlateCarree(), zorder=10, label=cls)
+        ax.scatter(sub["lon"], sub["lat"], s=30, marker="^", color=IGBP_COLOURS.get(cls, "w"), edgecolor="k",
+                   linewidth=0.7, transform=ccrs.PlateCarree(), zorder=10, label=cls)
     ax.legend(loc="lower left", fontsize=6, ncol=2, title="towers (IGBP)", title_fontsize=6, framealpha=0.85)
+    if demo:
+        mark_demo(ax, "DEMO — synthetic climate, real tower positions")
     return ax
 
 
