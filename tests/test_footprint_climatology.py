@@ -88,7 +88,7 @@ def test_invalid_steps_are_skipped_and_counted():
     np.testing.assert_allclose(c.values, ref.values, rtol=1e-12)
     assert c.attrs["n_total"] == 10 and c.attrs["n_valid"] == 7
     inv = json.loads(c.attrs["invalid"])
-    assert inv["u* must be > 0.1 m/s"] == 1 and inv["missing input (NaN)"] == 1 and inv["zm/L must be > -15.5 (stability limit)"] == 1
+    assert inv["u* must be > 0.1 m/s"] == 1 and inv["missing input (no value)"] == 1 and inv["zm/L must be > -15.5 (stability limit)"] == 1
 
 
 def test_all_invalid_raises_naming_the_limits():

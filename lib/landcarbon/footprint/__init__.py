@@ -43,7 +43,7 @@ _EXPORTS = {
     "FLUXNET2015_HH_TOWERS": "network", "tower_table": "network", "tower_grid": "network", "tower_climatologies": "network",
     "annual_climate": "network", "source_area_sizes": "network", "coverage_curve": "representativeness",
     # chapter
-    "indicators": "summary", "field_estimate": "summary",
+    "indicators": "summary", "field_estimate": "summary", "combined_source": "summary",
 }
 
 __all__ = sorted(_EXPORTS)

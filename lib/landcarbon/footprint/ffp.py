@@ -90,7 +90,7 @@ class FootprintValidityError(DataError):
 
 #: Bit flags of :func:`validity_flags` (0 = valid), with the limit each one names.
 VALIDITY_FLAGS = {
-    1: "missing input (NaN)",
+    1: "missing input (no value)",
     2: "zm must be > 0 m (measurement height above displacement)",
     4: "z0 must be > 0 m (roughness length)",
     8: f"h must be > {H_MIN_M:g} m (boundary-layer height)",

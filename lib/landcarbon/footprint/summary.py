@@ -6,7 +6,13 @@ import xarray as xr
 
 from ..publish.reporting import Indicator
 
-__all__ = ["indicators", "field_estimate"]
+__all__ = ["indicators", "field_estimate", "combined_source"]
+
+
+def combined_source(sources: dict[str, str]) -> str:
+    """One ``data_source`` string from several "a; b" source strings, each source named once, in order."""
+    parts = [p.strip() for v in sources.values() for p in str(v).split(";") if p.strip()]
+    return "; ".join(dict.fromkeys(parts))
 
 
 def field_estimate(landscape: xr.Dataset, clim: xr.DataArray) -> dict:
@@ -24,8 +30,8 @@ def indicators(*, site_clim: xr.DataArray, site_area80_m2: float, field_truth: d
                network_all: xr.Dataset, sources: dict[str, str]) -> dict[str, Indicator]:
     """Indicators with value, units, description and the source each was computed from.
 
-    ``sources`` maps "twin" (demo turbulence and landscapes), "towers" (site table + twin turbulence) and
-    "network" (site table + climate grid) to source strings.
+    ``sources`` maps "twin" (demo turbulence and landscapes), "heights" (the site table), "towers" (site
+    table + twin turbulence) and "network" (site table + climate grid) to source strings.
     """
     pixel_area = pixel_size_m**2
     n_valid = int(table["ffp_valid"].sum())
@@ -44,7 +50,7 @@ def indicators(*, site_clim: xr.DataArray, site_area80_m2: float, field_truth: d
                                          source=sources["twin"]),
         "towers_ffp_valid": Indicator(n_valid, "1", f"Towers (of {len(table)} with heights in the site table) whose "
                                       "measurement height is above the roughness sublayer (z_m > 12.5 z0, z0 = 0.1 h_c)",
-                                      source=sources["towers"]),
+                                      source=sources["heights"]),
         "towers_footprint_beyond_pixel": Indicator(big / len(sizes), "1", f"Share of the {len(sizes)} FFP-valid towers "
                                                    f"whose 80 % source area is larger than a {pixel_size_m:g} m pixel "
                                                    "(twin turbulence at the towers' real heights)",
