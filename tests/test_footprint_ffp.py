@@ -205,6 +205,13 @@ def test_limits_match_authors_code_at_the_edges():
                              ustar_ms=0.3) & 32
 
 
+def test_infinite_obukhov_length_is_neutral():
+    for L in (np.inf, -np.inf):
+        assert fp.validity_flags(zm_m=20.0, z0_m=0.1, h_m=2000.0, obukhov_length_m=L, sigma_v_ms=0.6, ustar_ms=0.4) == 0
+        assert float(fp.peak_distance(zm_m=20.0, z0_m=0.1, h_m=2000.0, obukhov_length_m=L)) == pytest.approx(
+            float(fp.peak_distance(zm_m=20.0, z0_m=0.1, h_m=2000.0, obukhov_length_m=-1e12)), rel=1e-9)
+
+
 def test_umean_and_z0_forms_agree_on_the_log_profile():
     zm, z0, L, us = 20.0, 0.1, -100.0, 0.4
     umean = us / ffp.VON_KARMAN * (math.log(zm / z0) - float(ffp.psi_m(zm, L)))

@@ -303,8 +303,8 @@ def validity_flags(*, zm_m, h_m, obukhov_length_m, sigma_v_ms, ustar_ms, wind_di
     zm, h, ol, sv, us, wd, z0, um = arrays
     use_z0 = z0_m is not None
     flags = np.zeros(zm.shape, dtype=np.int64)
-    need = [zm, h, ol, sv, us, wd] + ([z0] if use_z0 else [um])
-    missing = np.zeros(zm.shape, bool)
+    need = [zm, h, sv, us, wd] + ([z0] if use_z0 else [um])
+    missing = np.isnan(ol)  # L = ±inf is exactly neutral (z_m/L = 0), as ZL = 0 gives
     for a in need:
         missing |= ~np.isfinite(a)
     flags |= np.where(missing, 1, 0)
