@@ -11,6 +11,20 @@ demo       Digital-twin atmosphere with known truth (OSSEs); demo generators of 
 io         Readers: ObsPack (read_obspack), CONTRAIL (read_contrail), ACOS Lite XCO2 (read_xco2_lite).
 osse       Glue for the observing-system experiments of the nested-inversion chapter.
 """
-from . import demo, ensrf, inversion, io, network, osse, regions, transport  # noqa: F401
+from __future__ import annotations
 
-__all__ = ["demo", "ensrf", "inversion", "io", "network", "osse", "regions", "transport"]
+import importlib
+
+__all__ = ["demo", "ensrf", "inversion", "io", "network", "osse", "regions", "satellite", "transport"]
+
+
+def __getattr__(name: str):
+    """Import submodules on first use (``landcarbon.atmosphere.osse``), so that importing the EnSRF alone
+    does not pull in xarray/pandas (PEP 562)."""
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

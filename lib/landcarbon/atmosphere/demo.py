@@ -68,6 +68,7 @@ class DemoAtmosphere:
     c0_true: float
     c0_prior: float
     c0_sigma: float
+    structure_modes: tuple = ()  # wave numbers/phases of the truth's within-region structure
 
     @property
     def time(self):
@@ -81,13 +82,36 @@ class DemoAtmosphere:
     def china(self) -> np.ndarray:
         return np.asarray(self.regions.china, bool)
 
+    def patterns_on(self, model) -> tuple[np.ndarray, np.ndarray]:
+        """(basis patterns, truth patterns) (R, J, I) of the regions on another model's grid.
 
-def _smooth_field(rng, lat, lon, n_modes=6):
-    LA, LO = np.meshgrid(np.deg2rad(lat), np.deg2rad(lon), indexing="ij")
-    f = np.zeros(LA.shape)
+        The same regions and the same within-region structure of the truth, evaluated on ``model``'s grid
+        (used to run the truth through a different transport model than the inversion's).
+        """
+        frac = self.regions.fractions(model.lat_edges, model.lon_edges)
+        area = frac.sum(axis=(1, 2))
+        if np.any(area <= 0):
+            raise ConfigError(located("a region has no cell on this grid", where="DemoAtmosphere.patterns_on"))
+        pat = frac / area[:, None, None]
+        tp = pat * (1.0 + 0.5 * _smooth_field(self.structure_modes, model.lat, model.lon))[None]
+        return pat, tp / tp.sum(axis=(1, 2), keepdims=True)
+
+
+def _draw_modes(rng, n_modes=6):
+    """Random wave numbers and phases of the within-region structure (kx, phase_x, ky, phase_y) per mode."""
+    modes = []
     for _ in range(n_modes):
         kx, ky = rng.integers(1, 6), rng.integers(1, 5)
-        f += np.cos(kx * LO + rng.uniform(0, 2 * np.pi)) * np.cos(ky * LA + rng.uniform(0, 2 * np.pi))
+        modes.append((int(kx), float(rng.uniform(0, 2 * np.pi)), int(ky), float(rng.uniform(0, 2 * np.pi))))
+    return tuple(modes)
+
+
+def _smooth_field(modes, lat, lon):
+    """Smooth field in [-1, 1] on a (lat, lon) grid from :func:`_draw_modes` (normalised by its max |f|)."""
+    LA, LO = np.meshgrid(np.deg2rad(lat), np.deg2rad(lon), indexing="ij")
+    f = np.zeros(LA.shape)
+    for kx, px, ky, py in modes:
+        f += np.cos(kx * LO + px) * np.cos(ky * LA + py)
     return f / np.abs(f).max()
 
 
@@ -182,13 +206,14 @@ def make_demo_atmosphere(seed: int = 2016, years: int = 7, start_year: int = 200
     shape /= shape.reshape(years, 12, R).mean(axis=1)[yr]
     fire = fire_mean[None, :] * shape * rng.lognormal(0, 0.3, (years, R))[yr]
     # ---------------- within-region truth structure (aggregation error)
-    sm = _smooth_field(rng, model.lat, model.lon)
+    modes = _draw_modes(rng)
+    sm = _smooth_field(modes, model.lat, model.lon)
     tp = patterns * (1.0 + 0.5 * sm)[None]
     tp /= tp.sum(axis=(1, 2), keepdims=True)
     return DemoAtmosphere(seed=seed, start_year=start_year, n_months=nm, model=model, regions=reg,
                           patterns=patterns, truth_flux=truth, prior_flux=prior, prior_sigma=prior_sigma,
                           fire_flux=fire, fossil_flux=fossil, truth_patterns=tp, c0_true=372.0, c0_prior=371.0,
-                          c0_sigma=2.0)
+                          c0_sigma=2.0, structure_modes=modes)
 
 
 def simulate_observations(world: DemoAtmosphere, points: pd.DataFrame, seed: int,

@@ -136,6 +136,22 @@ class RegionSystem:
         np.add.at(out, (ids[J, I], jj[J], ii[I]), a[J])
         return out
 
+    def region_at(self, lat, lon) -> np.ndarray:
+        """Region index (-1 = not optimised) of the region-grid cells holding points (lat, lon) [deg]."""
+        la = self.ids["lat"].values
+        lo = self.ids["lon"].values
+        res_lat, res_lon = la[1] - la[0], lo[1] - lo[0]
+        j = np.clip(np.floor((np.asarray(lat, float) - (la[0] - res_lat / 2)) / res_lat).astype(int), 0, len(la) - 1)
+        x = (np.asarray(lon, float) + 180.0) % 360.0 - 180.0
+        i = np.clip(np.floor((x - (lo[0] - res_lon / 2)) / res_lon).astype(int), 0, len(lo) - 1)
+        return self.ids.values[j, i]
+
+    def is_land(self, lat, lon) -> np.ndarray:
+        """True where (lat, lon) [deg] falls in a land region of this system."""
+        r = self.region_at(lat, lon)
+        land = np.array([k == "land" for k in self.kind] + [False])   # index -1 -> False
+        return land[r]
+
     def to_dataframe(self):
         import pandas as pd
 
