@@ -283,7 +283,7 @@ def ground_track(inst, start: str = "2002-01-01", n_days: float = 7.0, *, step_k
     lon0 = np.deg2rad(15.0 * (node_lt - 12.0) + 180.0)                 # sun at 180 E at t = 0 (00 UTC)
     lon = lon0 + np.arctan2(np.cos(inc) * np.sin(u), np.cos(u)) - 2 * np.pi * t / SECONDS_PER_DAY
     start_ts = pd.Timestamp(start)
-    decl = np.deg2rad(23.44) * np.sin(2 * np.pi * ((start_ts.dayofyear - 1) + t / SECONDS_PER_DAY - 80.0) / 365.25)
+    decl = np.deg2rad(23.44) * np.sin(2 * np.pi * ((start_ts.day_of_year - 1) + t / SECONDS_PER_DAY - 80.0) / 365.25)
     sun_lon = np.pi - 2 * np.pi * t / SECONDS_PER_DAY
 
     def cos_sza(la, lo, sel):
@@ -390,7 +390,7 @@ def super_observations(inst, soundings: pd.DataFrame, model, *, window_edges, le
     a = averaging_kernel_profile(np.broadcast_to(lev, (len(n), len(lev))), inst, surface_scale=scale)
     mid = edges[:-1] + (edges[1:] - edges[:-1]) / 2
     tmid = mid[win]
-    dec = tmid.year + (tmid.dayofyear - 1) / 365.25
+    dec = tmid.year + (tmid.day_of_year - 1) / 365.25
     lat_c = model.lat[jj]
     u_prior = retrieval_prior_profile(np.broadcast_to(lev, (len(n), len(lev))), lat_c, dec)
     x_prior = u_prior @ h
