@@ -50,7 +50,8 @@ from .transport import PRESETS, TransportModel
 
 __all__ = ["TRUTH_TRANSPORT", "NOISE_LOG_SD", "NOISE_DOF", "ObsBlock", "OSSEDesign", "design_observations",
            "window_edges", "simulate_truth", "block_arrays", "design_response_functions", "aggregation_vectors",
-           "linear_osse", "rank_histogram", "SYSTEMS", "weekly_systems"]
+           "linear_osse", "rank_histogram", "SYSTEMS", "weekly_systems", "osse_table", "indicators",
+           "design_counts", "transport_mismatch", "kernel_comparison", "weekly_summary"]
 
 #: Transport of the truth in the transport-error OSSE (see the module docstring).
 TRUTH_TRANSPORT = replace(PRESETS["standard"], K0=0.8 * PRESETS["standard"].K0, tau_bl_days=(3.0, 6.0),
@@ -312,7 +313,7 @@ def linear_osse(design, rf, sim, *, systems=None, kinds=("identical", "transport
     Returns
     -------
     (table, ranks): ``table`` one row per (system, kind, prior, aggregate) with ``truth_sink`` [PgC yr-1],
-    ``bias`` (mean of estimate - truth, sink convention), ``rmse``, ``error_sd``, ``posterior_sigma``,
+    ``estimate_draw0`` (the posterior estimate of the first draw: one realisation, as a single inversion), ``bias`` (mean of estimate - truth, sink convention), ``rmse``, ``error_sd``, ``posterior_sigma``,
     ``prior_sigma``, ``uncertainty_reduction``, ``coverage_1sigma`` (share of draws with |error| < sigma),
     ``chi2_mean``, ``chi2_sd`` (2 J_min / m), ``n_obs``; ``ranks`` dict (system, kind, prior) ->
     (n_draws, n_agg) rank of the truth among ``n_members`` posterior samples. Sink errors are -(NEE
@@ -379,12 +380,14 @@ def linear_osse(design, rf, sim, *, systems=None, kinds=("identical", "transport
                 for a, name in enumerate(names):
                     e_a = sink_err[a]
                     rows.append(dict(system=sname, kind=kind, prior=mode, aggregate=name, operator=op, n_obs=m_tot,
-                                     truth_sink=truth_sink[a], bias=e_a.mean(), rmse=np.sqrt(np.mean(e_a ** 2)),
+                                     truth_sink=truth_sink[a], estimate_draw0=truth_sink[a] + e_a[0], bias=e_a.mean(), rmse=np.sqrt(np.mean(e_a ** 2)),
                                      error_sd=e_a.std(ddof=1), posterior_sigma=post_sd[a], prior_sigma=prior_sd[a],
                                      uncertainty_reduction=1 - post_sd[a] / prior_sd[a],
                                      coverage_1sigma=np.mean(np.abs(e_a) < post_sd[a]),
                                      chi2_mean=chi.mean(), chi2_sd=chi.std(ddof=1)))
-    return pd.DataFrame(rows), ranks
+    out = pd.DataFrame(rows)
+    out.attrs["n_draws"] = int(n_draws)
+    return out, ranks
 
 
 def rank_histogram(ranks, n_members: int = 19) -> np.ndarray:
@@ -443,3 +446,124 @@ def weekly_systems(design, sim, *, systems=None, kind="transport-error", N: int 
             rows.append(dict(system=sname, aggregate=name, truth_sink=truth[a], estimate=est, error=est - truth[a],
                              posterior_sigma=sd, prior_sigma=prior_sd[a], uncertainty_reduction=1 - sd / prior_sd[a]))
     return pd.DataFrame(rows), out
+
+
+def osse_table(table: pd.DataFrame, aggregate: str = "China", prior: str = "drawn") -> pd.DataFrame:
+    """The chapter's OSSE table: one row per system, identical twin vs transport error side by side.
+
+    Columns: observations, posterior sigma, uncertainty reduction, and per truth kind the RMSE, bias,
+    coverage of the 1-sigma interval and mean chi^2 over the draws [PgC yr-1, sink convention].
+    """
+    t = table[(table["aggregate"] == aggregate) & (table["prior"] == prior)]
+    base = t[t["kind"] == t["kind"].iloc[0]].set_index("system")[["n_obs", "posterior_sigma", "uncertainty_reduction"]]
+    base.columns = ["observations", "posterior σ [PgC/yr]", "uncertainty reduction"]
+    parts = [base]
+    tag = {"identical": "twin", "transport-error": "transport error"}
+    for kind, sub in t.groupby("kind", sort=False):
+        s = sub.set_index("system")[["rmse", "bias", "coverage_1sigma", "chi2_mean"]]
+        s.columns = [f"RMSE, {tag[kind]} [PgC/yr]", f"mean error, {tag[kind]} [PgC/yr]",
+                     f"coverage ±1σ, {tag[kind]}", f"χ², {tag[kind]}"]
+        parts.append(s)
+    out = pd.concat(parts, axis=1).loc[list(dict.fromkeys(t["system"]))]
+    out.index.name = "observing system"
+    return out
+
+
+def indicators(table: pd.DataFrame, weekly: pd.DataFrame | None = None, *, source_demo: str = "") -> dict:
+    """Indicators of the nested-inversion chapter (names read by the report's front page and chapter 05).
+
+    ``china_land_sink_case1`` / ``china_land_sink``: the posterior China sink of ONE realisation (draw 0:
+    drawn prior, transport-error twin) with global stations only / stations + CMA + aircraft, with the
+    posterior sigma; ``china_land_sink_truth``; RMSE over draws for both truths; chi^2; and, when given,
+    the weekly EnSRF's GOSAT and OCO-2 errors.
+    """
+    from ..publish.reporting import Indicator
+
+    def row(system, kind="transport-error", prior="drawn", agg="China"):
+        t = table[(table["system"] == system) & (table["kind"] == kind) & (table["prior"] == prior)
+                  & (table["aggregate"] == agg)]
+        return t.iloc[0]
+
+    c1, c3 = row("case1"), row("case3")
+    n = int(table.attrs.get("n_draws", 0))
+    out = {
+        "china_land_sink_case1": Indicator(c1["estimate_draw0"], "PgC yr-1", "China land sink (uptake > 0), one "
+                                           "realisation of the transport-error twin, global stations only",
+                                           c1["posterior_sigma"]),
+        "china_land_sink": Indicator(c3["estimate_draw0"], "PgC yr-1", "China land sink (uptake > 0), one realisation "
+                                     "of the transport-error twin, global + CMA stations + aircraft", c3["posterior_sigma"]),
+        "china_land_sink_truth": Indicator(c3["truth_sink"], "PgC yr-1", "China land sink of the digital twin (truth)"),
+    }
+    for system in ("case1", "case3", "GOSAT", "OCO-2"):
+        for kind, tag in (("identical", "twin"), ("transport-error", "transport_error")):
+            r = row(system, kind)
+            key = system.lower().replace("-", "")
+            out[f"rmse_{key}_{tag}"] = Indicator(r["rmse"], "PgC yr-1", f"RMSE of the China sink over the draws, "
+                                                 f"{system}, {kind.replace('-', ' ')} OSSE")
+    out["bias_case3_transport_error"] = Indicator(c3["bias"], "PgC yr-1", "mean error of the China sink over the draws, "
+                                                  "global + CMA + aircraft, transport-error OSSE")
+    out["chi2_case3_twin"] = Indicator(row("case3", "identical")["chi2_mean"], "1", "mean chi2 = 2 J / m, identical twin")
+    out["chi2_case3_transport_error"] = Indicator(c3["chi2_mean"], "1", "mean chi2 = 2 J / m, transport-error OSSE")
+    out["n_draws"] = Indicator(n, "1", "prior and noise draws of the OSSE")
+    if weekly is not None:
+        for system in ("GOSAT", "OCO-2", "case3"):
+            w = weekly[(weekly["system"] == system) & (weekly["aggregate"] == "China")]
+            if len(w):
+                key = system.lower().replace("-", "")
+                out[f"weekly_error_{key}"] = Indicator(w["error"].iloc[0], "PgC yr-1",
+                                                       f"China sink error of the weekly two-step EnSRF, {system}, one "
+                                                       "realisation of the transport-error twin", w["posterior_sigma"].iloc[0])
+    return out
+
+
+def design_counts(design) -> pd.DataFrame:
+    """Observations per block at the window and month resolutions (and satellite soundings used)."""
+    rows = {}
+    for k, b in design.blocks.items():
+        rows[k] = {"weekly observations": b["window"].m, "monthly observations": b["month"].m,
+                   "soundings": int(b["month"].n_soundings.sum()) if b["month"].n_soundings is not None else np.nan}
+    return pd.DataFrame(rows).T
+
+
+def transport_mismatch(design, sim) -> pd.DataFrame:
+    """RMS and mean difference [ppm] between the transport-error and the identical-twin observations per block.
+
+    Noise-free monthly observations, background presubtracted with the inversion's model: the error the
+    inversion's transport makes in mapping the same true fluxes to each observing system.
+    """
+    rows = {}
+    for k in design.blocks:
+        a, _ = block_arrays(design, sim, k, "month", "identical")
+        b, _ = block_arrays(design, sim, k, "month", "transport-error")
+        d = b - a
+        rows[k] = {"RMS difference [ppm]": float(np.sqrt(np.mean(d ** 2))), "mean difference [ppm]": float(d.mean()),
+                   "assumed error sqrt(R) [ppm]": float(np.sqrt(np.mean(design.blocks[k]["month"].r)))}
+    return pd.DataFrame(rows).T
+
+
+def kernel_comparison(aware: pd.DataFrame, naive: pd.DataFrame, aggregate: str = "China") -> pd.DataFrame:
+    """Kernel-aware vs kernel-naive satellite inversions (identical twin, drawn priors): bias, RMSE, sigma."""
+    rows = []
+    for tab, op in ((aware, "aware"), (naive, "naive")):
+        t = tab[(tab["aggregate"] == aggregate) & (tab["kind"] == "identical") & (tab["prior"] == "drawn")
+                & tab["system"].isin(["GOSAT", "OCO-2"])]
+        for _, r in t.iterrows():
+            rows.append({"system": r["system"], "operator": f"kernel-{op}", "bias": r["bias"], "rmse": r["rmse"],
+                         "posterior_sigma": r["posterior_sigma"], "coverage_1sigma": r["coverage_1sigma"]})
+    return pd.DataFrame(rows).sort_values(["system", "operator"]).set_index(["system", "operator"])
+
+
+def weekly_summary(weekly: pd.DataFrame) -> pd.DataFrame:
+    """Per system: China error and uncertainty reduction, and the mean |error| and mean UR over the TransCom
+    land regions (weekly EnSRF, one realisation) [PgC yr-1]."""
+    from .regions import TRANSCOM_CODES
+
+    land = [TRANSCOM_CODES[t] for t in range(1, 12)]
+    rows = {}
+    for s, sub in weekly.groupby("system", sort=False):
+        c = sub[sub["aggregate"] == "China"].iloc[0]
+        tl = sub[sub["aggregate"].isin(land)]
+        rows[s] = {"China error": c["error"], "China sigma": c["posterior_sigma"],
+                   "China UR": c["uncertainty_reduction"], "TransCom land mean |error|": tl["error"].abs().mean(),
+                   "TransCom land mean UR": tl["uncertainty_reduction"].mean()}
+    return pd.DataFrame(rows).T
