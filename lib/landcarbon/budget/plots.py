@@ -32,7 +32,7 @@ def plot_lateral_flows(ds, ax=None):
         "atm": (4.6, 5.6, "China's atmosphere\n(boundary layer, seen\nby the inversion)", OKABE_ITO[2]),
         "eco": (1.5, 3.3, "Terrestrial ecosystems\n(vegetation + soil)", OKABE_ITO[3]),
         "riv": (4.6, 3.3, "Rivers and lakes", OKABE_ITO[5]),
-        "bed": (4.6, 0.9, "River and lake beds\n(burial)", OKABE_ITO[7]),
+        "bed": (4.6, 1.95, "River and lake beds\n(burial)", OKABE_ITO[7]),
         "ocn": (8.4, 3.3, "Ocean", OKABE_ITO[5]),
         "wood": (1.5, 0.9, "Wood and food\nproducts in China", OKABE_ITO[1]),
         "row": (8.4, 0.9, "Rest of the world\n(international trade)", OKABE_ITO[1]),
@@ -74,7 +74,7 @@ def plot_lateral_flows(ds, ax=None):
     arrow("row", "wood", f"import {tv('trade_slide_19a')} + {tv('trade_slide_12')}\n(net import "
                          f"{tv('trade_slide_25')} = {tv('trade_slide_19a')} + {tv('trade_slide_12')} − "
                          f"{tv('trade_slide_6')})*", OKABE_ITO[1], offset=(0, -1.25), rad=-0.4)
-    arrow("wood", "row", f"export {tv('trade_slide_6')}*", OKABE_ITO[1], offset=(0, 0.3))
+    arrow("wood", "row", f"export {tv('trade_slide_6')}*", OKABE_ITO[1], offset=(-1.6, 0.18))
     arrow("eco", "wood", f"harvest\n{tv('trade_harvest_10')}", OKABE_ITO[1], offset=(-0.45, 0))
     rest = ", ".join(tv(c) for c in TRADE_UNPLACED)
     ax.text(5.0, -0.85, f"* our reading of the trade diagram (arrow labels only partly transcribed); numbers "
