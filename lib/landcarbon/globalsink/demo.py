@@ -4,8 +4,8 @@ The twin is generated from one seed so that its budget (:func:`demo_global_budge
 (:func:`demo_oni`) and its NOAA-like growth rate (:func:`demo_co2_growth`) describe the same synthetic
 world. Our formulation (no published model is implied):
 
-* ONI: monthly AR(1) anomaly (lag-1 correlation 0.93, stationary σ 0.8 K) smoothed by a centred 3-month
-  running mean, from 1950 on.
+* ONI: monthly quasi-periodic AR(2) anomaly (period 4 years, σ 0.8 K) smoothed by a centred 3-month running
+  mean, from 1950 on (its annual means are nearly uncorrelated from year to year, like the observed ONI's).
 * True land sink: S_true(y) = s0 + τ·(y − first_year) + β·ONI_y + ε_y, ONI_y the calendar-year mean ONI
   (the definition :func:`landcarbon.globalsink.sink.annual_index` uses with lag 0), ε ~ N(0, σ_ε).
 * True fossil emissions (excluding carbonation), cement carbonation, E_LUC and S_OCEAN: smooth curves shaped
@@ -34,15 +34,19 @@ _FIRST_ONI_YEAR = 1950
 
 
 def _oni_months(seed: int, last_year: int) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly Niño-3.4 anomaly as a quasi-periodic AR(2) process (period 48 months, damping 0.97 per month,
+    stationary σ 0.8 K) and its centred 3-month running mean (the ONI) — our formulation."""
     rng = np.random.default_rng([seed, 1])
     n = (last_year - _FIRST_ONI_YEAR + 1) * 12
-    phi, sd = 0.93, 0.8
-    e = rng.normal(0.0, sd * np.sqrt(1 - phi**2), n + 24)
-    a = np.empty(n + 24)
-    a[0] = rng.normal(0.0, sd)
-    for k in range(1, n + 24):
-        a[k] = phi * a[k - 1] + e[k]
-    anom = a[24:]
+    rho, period, sd = 0.97, 48.0, 0.8
+    a1, a2 = 2 * rho * np.cos(2 * np.pi / period), -rho**2
+    spin = 240
+    e = rng.normal(0.0, 1.0, n + spin)
+    a = np.zeros(n + spin)
+    for k in range(2, n + spin):
+        a[k] = a1 * a[k - 1] + a2 * a[k - 2] + e[k]
+    anom = a[spin:]
+    anom = anom * (sd / anom.std())
     oni = np.convolve(anom, np.ones(3) / 3.0, mode="same")
     oni[0], oni[-1] = np.nan, np.nan
     t = np.arange(f"{_FIRST_ONI_YEAR}-01", f"{last_year + 1}-01", dtype="datetime64[M]").astype("datetime64[ns]")

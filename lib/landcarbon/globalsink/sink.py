@@ -317,22 +317,24 @@ def _lag1(x: np.ndarray) -> float:
 
 def enso_regression(sink: xr.DataArray, oni: xr.DataArray, *, lag_months: int = 0, detrend: str = "ols",
                     alpha: float = 0.05, years: tuple[int, int] | None = None) -> dict:
-    """Regression of the detrended land sink on the annual-mean ONI.
+    """Regression of the land sink on the annual-mean ONI, with a linear trend removed.
 
-    sink'_y = a + β·ONI_y + ε_y with sink' the sink minus its linear (OLS) trend over the years used and
-    ONI_y = :func:`annual_index` (lag ``lag_months``). Returns the OLS slope β [PgC yr⁻¹ K⁻¹], its standard
-    error and two 1 − alpha confidence intervals: the classical one (Student t, n − 2 dof) and one for
-    autocorrelated residuals, with the effective sample size n_eff = n (1 − r_x r_e)/(1 + r_x r_e), r_x and
-    r_e the lag-1 autocorrelations of ONI and of the residuals (Bretherton et al. 1999,
-    doi:10.1175/1520-0442(1999)012<1990:TENOSD>2.0.CO;2, eq. 31). A negative β is a weaker sink in
-    El Niño years.
+    sink_y = a + b·(y − ȳ) + β·ONI_y + ε_y (``detrend="ols"``; ``"none"`` drops the time term), ordinary least
+    squares over the years with both series, ONI_y = :func:`annual_index` (lag ``lag_months``). Including the
+    time term is the same as regressing the detrended sink on the detrended ONI (Frisch–Waugh–Lovell), so a
+    chance trend of ONI cannot bias β. Returns β [PgC yr⁻¹ K⁻¹], its standard error and two 1 − alpha
+    intervals: the classical one (Student t, n − p dof) and one for autocorrelated residuals using the
+    effective sample size n_eff = n (1 − r_x r_e)/(1 + r_x r_e), r_x and r_e the lag-1 autocorrelations of the
+    detrended ONI and of the residuals (Bretherton et al. 1999, doi:10.1175/1520-0442(1999)012<1990:TENOSD>2.0.CO;2,
+    eq. 31; our use for one regressor). A negative β is a weaker land sink in El Niño years.
     """
     from scipy import stats
 
     if detrend not in ("ols", "none"):
         raise ConfigError(located(f"detrend must be 'ols' or 'none', got {detrend!r}", where="enso_regression"))
     x_all = annual_index(oni, lag_months=lag_months)
-    common = np.intersect1d(sink["year"].values, x_all["year"].values[np.isfinite(x_all.values)])
+    ok = np.isfinite(sink.values)
+    common = np.intersect1d(sink["year"].values[ok], x_all["year"].values[np.isfinite(x_all.values)])
     if years is not None:
         common = common[(common >= years[0]) & (common <= years[1])]
     if common.size < 10:
@@ -340,28 +342,30 @@ def enso_regression(sink: xr.DataArray, oni: xr.DataArray, *, lag_months: int = 
                                 fix="use longer series"))
     y = sink.sel(year=common).values.astype(float)
     x = x_all.sel(year=common).values.astype(float)
-    t = common.astype(float)
-    if detrend == "ols":
-        y = y - np.polyval(np.polyfit(t, y, 1), t)
-    n = y.size
-    xm = x - x.mean()
-    beta = float(np.sum(xm * (y - y.mean())) / np.sum(xm * xm))
-    a = float(y.mean() - beta * x.mean())
-    resid = y - a - beta * x
-    s2 = float(np.sum(resid**2) / (n - 2))
-    se = math.sqrt(s2 / np.sum(xm * xm))
-    tq = stats.t.ppf(1 - alpha / 2, n - 2)
-    rx, re_ = _lag1(x), _lag1(resid)
+    t = common.astype(float) - common.mean()
+    cols = [np.ones_like(t), x] + ([t] if detrend == "ols" else [])
+    X = np.column_stack(cols)
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ coef
+    n, p = X.shape
+    s2 = float(resid @ resid / (n - p))
+    cov = s2 * np.linalg.inv(X.T @ X)
+    beta, se = float(coef[1]), float(np.sqrt(cov[1, 1]))
+    tq = stats.t.ppf(1 - alpha / 2, n - p)
+    xd = x - (np.polyval(np.polyfit(t, x, 1), t) if detrend == "ols" else x.mean())
+    rx, re_ = _lag1(xd), _lag1(resid)
     rho = max(rx * re_, 0.0)
     n_eff = n * (1 - rho) / (1 + rho)
-    se_eff = se * math.sqrt((n - 2) / max(n_eff - 2, 1.0))
-    tq_eff = stats.t.ppf(1 - alpha / 2, max(n_eff - 2, 1.0))
-    r = float(np.corrcoef(x, y)[0, 1])
-    return {"slope": beta, "intercept": a, "se": se, "ci_low": beta - tq * se, "ci_high": beta + tq * se,
+    se_eff = se * math.sqrt((n - p) / max(n_eff - p, 1.0))
+    tq_eff = stats.t.ppf(1 - alpha / 2, max(n_eff - p, 1.0))
+    y_detrended = y - (coef[2] * t if detrend == "ols" else 0.0)
+    r = float(np.corrcoef(xd, resid + beta * xd)[0, 1])
+    return {"slope": beta, "intercept": float(coef[0]), "se": se, "ci_low": beta - tq * se, "ci_high": beta + tq * se,
             "se_autocorr": se_eff, "ci_low_autocorr": beta - tq_eff * se_eff, "ci_high_autocorr": beta + tq_eff * se_eff,
-            "n": n, "n_eff": n_eff, "r": r, "r2": r * r, "lag_months": lag_months, "years": (int(common[0]), int(common[-1])),
-            "r1_index": rx, "r1_residual": re_, "alpha": alpha, "x": x, "y": y, "year": common,
-            "units": "PgC yr-1 K-1"}
+            "n": n, "n_eff": n_eff, "dof": n - p, "r": r, "r2": r * r, "lag_months": lag_months,
+            "years": (int(common[0]), int(common[-1])), "r1_index": rx, "r1_residual": re_, "alpha": alpha,
+            "x": x, "y_detrended": y_detrended, "year": common, "trend_per_year": float(coef[2]) if detrend == "ols" else 0.0,
+            "detrend": detrend, "units": "PgC yr-1 K-1"}
 
 
 def enso_lag_profile(sink: xr.DataArray, oni: xr.DataArray, lags: Sequence[int] = tuple(range(0, 13)),
