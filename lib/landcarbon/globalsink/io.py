@@ -17,7 +17,7 @@ Every reader checks what it reads and fails with a :class:`~landcarbon.errors.Da
 * **Oceanic Niño Index** (:func:`read_oni`).
 
 None of these files states the units of its numbers except the GCB workbooks; the loaders therefore check
-physical plausibility ranges (documented per reader, e.g. CO2 250–700 ppm) and say which unit a value
+physical plausibility ranges (:data:`PLAUSIBLE`; CO2 from :mod:`landcarbon.data.plausibility`) and say which unit a value
 outside them suggests (ppb instead of ppm, kelvin instead of °C, CO2 instead of carbon).
 
 Extracts: the report needs only a few small tables. :func:`build_extract_csv`-based builders
@@ -41,6 +41,7 @@ import numpy as np
 import xarray as xr
 
 from .. import units
+from ..data.plausibility import plausible_range
 from ..errors import DataError, UnitsError, located
 from ..publish.atomic import atomic_path
 
@@ -56,7 +57,7 @@ EXTRACT_SUBDIR = "globalsink"
 #: Physical plausibility ranges [lo, hi] used by the loaders (documented; overridable per call through
 #: ``plausible=`` where a reader exposes it). Values outside raise :class:`UnitsError`.
 PLAUSIBLE = {
-    "co2_ppm": (250.0, 700.0),                 # any CO2 mole fraction in the record; ppb would be ~4e5
+    "co2_ppm": plausible_range("co2", "ppm"),  # the project's physical range (landcarbon.data.plausibility)
     "co2_growth_ppm_yr": (-1.0, 6.0),          # annual increase; PgC yr-1 would reach ~8
     "co2_uncertainty_ppm": (0.0, 5.0),
     "gcb_term_pgc_yr": (-5.0, 20.0),           # any GCB annual term in PgC yr-1; GtCO2 would reach ~38
@@ -88,7 +89,7 @@ def _one_path(paths, what: str) -> Path:
 def _check_range(values, lo: float, hi: float, *, path: Path, name: str, unit: str, hint: str,
                  index_labels: Sequence | None = None) -> None:
     v = np.asarray(values, dtype=float)
-    bad = np.flatnonzero(np.isfinite(v) & ((v < lo) | (v > hi)))
+    bad = np.flatnonzero(~np.isnan(v) & ((v < lo) | (v > hi) | np.isinf(v)))
     if bad.size:
         i = int(bad[0])
         at = f", entry {index_labels[i]}" if index_labels is not None else f", entry #{i}"
@@ -529,7 +530,7 @@ def read_noaa_annual(paths) -> xr.Dataset:
     Mauna Loa): header ``Year,Mean,Uncertainty``, ppm.
 
     Returns ``co2`` and ``co2_uncertainty`` [ppm] on ``year``. Checks the header, 3 fields per row,
-    consecutive years, CO2 within 250–700 ppm and uncertainties within 0–5 ppm.
+    consecutive years, CO2 within the project's plausible range and uncertainties within 0–5 ppm.
 
     Reference: Lan X., Tans P. & Thoning K.W., Trends in globally-averaged CO2 determined from NOAA Global
     Monitoring Laboratory measurements, doi:10.15138/9N0H-ZH07.
@@ -704,7 +705,7 @@ def read_noaa_flask_monthly(paths) -> xr.Dataset:
     with ``#``), with ``# description_site-code: <site>`` and ``# data_fields: site year month value``;
     then whitespace-separated rows ``SITE YYYY MM value`` [ppm]. Checks: N matches the comment lines,
     the data fields are as stated, every row has 4 fields and the header's site code, months strictly
-    increase, CO2 within 250–700 ppm. Returns ``co2`` [ppm] on ``time`` (first day of each month with data).
+    increase, CO2 within the plausible range. Returns ``co2`` [ppm] on ``time`` (first day of each month with data).
     """
     path = _one_path(paths, "NOAA flask monthly CO2")
     try:

@@ -283,7 +283,8 @@ def sink_trends(series: Mapping[str, xr.DataArray], periods: Sequence[tuple[int,
             original = mk_test(sub.values, "original", alpha)
             tfpw = mk_test(sub.values, "tfpw", alpha)
             rows.append({"series": name, "period": f"{start}–{end}", "start": start, "end": end, "n": int(r["n"]),
-                         "slope_per_year": float(r["slope"]), "slope_low": float(r["slope_low"]),
+                         "slope_per_year": float(r["slope"]), "intercept": float(r["intercept"]),
+                         "slope_low": float(r["slope_low"]),
                          "slope_high": float(r["slope_high"]), "z": float(r["z"]), "p": float(r["p"]),
                          "p_original": float(original["p"]), "p_tfpw": float(tfpw["p"]), "variance_factor": float(r["variance_factor"]),
                          "significant": bool(r["significant"]), "method": method,
