@@ -31,13 +31,16 @@ __all__ = ["demo_global_budget", "demo_oni", "demo_co2_growth", "DEMO_TRUTH"]
 DEMO_TRUTH = {"s0": 0.9, "trend_per_year": 0.035, "enso_sensitivity": -1.1, "noise_sigma": 0.35}
 
 _FIRST_ONI_YEAR = 1950
+_LAST_ONI_YEAR = 2030   # the twin's ONI is generated to this year and cut, so every span shares one series
 
 
 def _oni_months(seed: int, last_year: int) -> tuple[np.ndarray, np.ndarray]:
     """Monthly Niño-3.4 anomaly as a quasi-periodic AR(2) process (period 48 months, damping 0.97 per month,
     stationary σ 0.8 K) and its centred 3-month running mean (the ONI) — our formulation."""
+    if last_year > _LAST_ONI_YEAR:
+        raise ValueError(f"the twin's ONI ends in {_LAST_ONI_YEAR}")
     rng = np.random.default_rng([seed, 1])
-    n = (last_year - _FIRST_ONI_YEAR + 1) * 12
+    n = (_LAST_ONI_YEAR - _FIRST_ONI_YEAR + 1) * 12
     rho, period, sd = 0.97, 48.0, 0.8
     a1, a2 = 2 * rho * np.cos(2 * np.pi / period), -rho**2
     spin = 240
@@ -48,7 +51,9 @@ def _oni_months(seed: int, last_year: int) -> tuple[np.ndarray, np.ndarray]:
     anom = a[spin:]
     anom = anom * (sd / anom.std())
     oni = np.convolve(anom, np.ones(3) / 3.0, mode="same")
-    oni[0], oni[-1] = np.nan, np.nan
+    oni[0], oni[-1] = np.nan, np.nan            # the centred mean is undefined at the ends of the series
+    m = (last_year - _FIRST_ONI_YEAR + 1) * 12
+    anom, oni = anom[:m], oni[:m]
     t = np.arange(f"{_FIRST_ONI_YEAR}-01", f"{last_year + 1}-01", dtype="datetime64[M]").astype("datetime64[ns]")
     return t, np.column_stack([anom, oni])
 

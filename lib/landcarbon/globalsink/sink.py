@@ -243,7 +243,7 @@ def compare_g_atm(budget: xr.Dataset, noaa_growth: xr.Dataset, *, since: int | N
     sg = _aligned(noaa["atmospheric_growth_sigma"], years, "NOAA growth rate").values
     d = gn - gb
     return pd.DataFrame({"year": years, "budget": gb, "noaa": gn, "difference": d, "sigma": sg, "z": d / sg,
-                         "within_sigma": np.abs(d) <= sg})
+                         "within_sigma": np.abs(d) <= sg + 1e-9})   # NOAA rounds to 0.01 ppm: ties count as within
 
 
 def airborne_fraction(res: xr.Dataset) -> xr.Dataset:
