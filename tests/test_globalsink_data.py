@@ -191,3 +191,32 @@ def test_fetch_of_a_present_file_verifies_it(project_manifest, monkeypatch, tmp_
     monkeypatch.setattr("pooch.retrieve", lambda *a, **kw: pytest.fail("must not download"))
     res = data.fetch("oni")
     assert res.complete and res.origin[str(res.paths[0])] == "data-path"
+
+
+def test_chapter_notebook_follows_the_conventions(project_root):
+    """Parameters cell first (results_dir, data_source, profile), no code cell over 25 lines, no function,
+    committed without outputs, plumbing hidden, ends with write_summary; declared in analyses.yaml and first
+    in the book's Analyses part."""
+    import ast
+
+    import nbformat
+    import yaml
+
+    nb = nbformat.read(project_root / "notebooks" / "00_global_land_sink.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata.get("tags", [])
+    params = {t.id for n in ast.parse(code[0].source).body if isinstance(n, ast.Assign) for t in n.targets}
+    assert {"results_dir", "data_source", "profile"} <= params
+    for c in code:
+        assert len(c.source.splitlines()) <= 25
+        assert not c.get("outputs") and c.get("execution_count") is None
+        assert not [n for n in ast.walk(ast.parse(c.source)) if isinstance(n, (ast.FunctionDef, ast.Lambda))]
+        assert set(c.metadata.get("tags", [])) & {"remove-input", "remove-cell", "hide-input"}
+    assert "write_summary(" in code[-1].source and "remove-cell" in code[-1].metadata["tags"]
+    assert nb.cells[0].source.startswith("# The global land sink, 1959–2024")
+    reg = yaml.safe_load((project_root / "notebooks" / "analyses.yaml").read_text())["analyses"]
+    entry = next(a for a in reg if a["name"] == "global_land_sink")
+    assert entry["notebook"] == "00_global_land_sink.ipynb" and set(entry["profiles"]) == {"quick", "full"}
+    toc = yaml.safe_load((project_root / "book" / "_toc.yml").read_text())
+    part = next(p for p in toc["parts"] if p["caption"] == "Analyses")
+    assert part["chapters"][0]["file"] == "analyses/00_global_land_sink"

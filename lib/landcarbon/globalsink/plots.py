@@ -206,7 +206,7 @@ def plot_editions(cmp: xr.Dataset, *, axes=None, source: str = "", demo: bool = 
     b.set_ylabel(f"revision ({_PGC})\n{new} − {old}")
     b.set_xlabel("year")
     lo, hi = b.get_ylim()
-    b.set_ylim(lo - 0.45 * (hi - lo), hi)
+    b.set_ylim(lo - 0.3 * (hi - lo), hi)
     b.legend(loc="lower left", fontsize=7.5, ncol=3)
     _headroom(a, 0.25)
     add_source(a, source, demo=demo)
