@@ -89,6 +89,17 @@ def test_gcb_values_equal_the_workbook_cells(gcb25, root):
                                       "budget_imbalance", "fossil_emissions_including_carbonation")] == [b, c, d, e, f, g, h, i]
 
 
+def test_stated_uncertainties_survive_the_extract(root):
+    """The 1σ conventions (attributes) read from the workbook equal those read from the shipped extract."""
+    from landcarbon.data import EMBEDDED_DIR
+    from landcarbon.globalsink import sink as S
+
+    for raw, ext in ((GCB25, "Global_Carbon_Budget_2025_v1.0.global.csv"), (GCB23, "Global_Carbon_Budget_2023v1.1.global.csv")):
+        a = S.stated_uncertainty(io.read_gcb_workbook([root / raw], edition="x"))
+        b = S.stated_uncertainty(io.read_gcb_extract([EMBEDDED_DIR / "globalsink" / ext], edition="x"))
+        assert a == b
+
+
 def test_gcb_2023_has_no_net_fossil_column(root):
     ds = io.read_gcb_workbook([root / GCB23])
     assert ds["year"].values[-1] == 2022 and "fossil_emissions_including_carbonation" not in ds
