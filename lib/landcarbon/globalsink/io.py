@@ -20,9 +20,9 @@ None of these files states the units of its numbers except the GCB workbooks; th
 physical plausibility ranges (:data:`PLAUSIBLE`; CO2 from :mod:`landcarbon.data.plausibility`) and say which unit a value
 outside them suggests (ppb instead of ppm, kelvin instead of °C, CO2 instead of carbon).
 
-Extracts: the report needs only a few small tables. :func:`build_extract_csv`-based builders
-(``build_gcb_extract``, ``build_noaa_growth_extract``, ``build_noaa_annual_extract``, ``build_oni_extract``)
-write them as deterministic CSV (variables and attributes in ``#`` comment lines as sorted JSON, numbers
+Extracts: the report needs only a few small tables. The builders (``build_gcb_extract``,
+``build_noaa_growth_extract``, ``build_noaa_annual_extract``, ``build_oni_extract``; all through
+:func:`write_extract_csv`) write them as deterministic CSV (variables and attributes in ``#`` comment lines as sorted JSON, numbers
 as Python ``repr`` so that every float round-trips exactly) into ``lib/landcarbon/data/embedded/globalsink/``;
 :func:`read_extract_csv` reads them back into the very Dataset the raw loader returns.
 """
@@ -47,7 +47,7 @@ from ..publish.atomic import atomic_path
 
 __all__ = [
     "read_gcb_workbook", "read_gcb_extract", "read_cdiac_national", "read_noaa_annual", "read_noaa_growth_rate",
-    "read_noaa_monthly", "read_scripps_daily", "read_noaa_flask_monthly", "read_oni", "read_extract_csv",
+    "read_noaa_monthly", "read_scripps_daily", "read_noaa_flask_monthly", "read_oni", "read_extract_csv", "write_extract_csv",
     "build_gcb_extract", "build_noaa_annual_extract", "build_noaa_growth_extract", "build_oni_extract",
     "GCB_TERMS", "NOAA_MONTHLY_LAYOUTS", "PLAUSIBLE",
 ]

@@ -18,9 +18,10 @@ Uncertainty (1σ) follows the conventions the budget states for each term (the n
 "Global Carbon Budget" sheet, parsed by :func:`landcarbon.globalsink.io.read_gcb_workbook`): fossil ±5 %,
 E_LUC ±0.7, S_OCEAN ±0.4 PgC yr⁻¹, G_ATM from NOAA's per-year growth-rate uncertainty × 2.124 PgC ppm⁻¹
 (the workbook: "around 0.2 GtC/yr from 1980"); the four terms are independent and combine in quadrature.
-For a multi-year mean the fossil, land-use and ocean errors are systematic (the same σ as one year, as the
-budget reports decadal means), while NOAA's annual G_ATM errors are treated as independent (σ/√n; our
-formulation — an upper bound, because consecutive annual increments share their end points).
+For a multi-year mean the fossil, land-use and ocean errors are treated as systematic (the same σ as one
+year; the budget quotes its stated ±0.7 and ±0.4 PgC yr⁻¹ for multi-year means as well), while NOAA's annual
+G_ATM errors are treated as independent (σ/√n) — our formulation, an upper bound for G_ATM because
+consecutive annual increments share their end points.
 """
 from __future__ import annotations
 
