@@ -115,10 +115,18 @@ def viscosity_h2o(t_degc, patm_pa):
     rbar = rho / _HU_RHO
     mu0 = 1e2 * np.sqrt(tbar) / (_HU_HI[0] + _HU_HI[1] / tbar + _HU_HI[2] / tbar**2 + _HU_HI[3] / tbar**3)
     ctbar = 1.0 / tbar - 1.0
+    rpow = [np.ones_like(rbar)]
+    for _ in range(_HU_HIJ.shape[0] - 1):
+        rpow.append(rpow[-1] * (rbar - 1.0))
     s = np.zeros(np.broadcast(tbar, rbar).shape)
+    cpow = np.ones_like(ctbar)
     for j in range(_HU_HIJ.shape[1]):
-        inner = sum(_HU_HIJ[i, j] * (rbar - 1.0) ** i for i in range(_HU_HIJ.shape[0]))
-        s = s + ctbar**j * inner
+        inner = np.zeros_like(rbar)
+        for i in range(_HU_HIJ.shape[0]):
+            if _HU_HIJ[i, j] != 0.0:
+                inner = inner + _HU_HIJ[i, j] * rpow[i]
+        s = s + cpow * inner
+        cpow = cpow * ctbar
     return mu0 * np.exp(rbar * s) * _HU_MU
 
 
