@@ -18,6 +18,7 @@ import numpy as np
 from .errors import UnitsError, located
 
 __all__ = [
+    "format_units",
     "MOLAR_MASS_C",
     "PGC_PER_PPM",
     "SECONDS_PER_DAY",
@@ -343,3 +344,49 @@ def convert(values, from_unit: str, to_unit: str, *, where: str | None = None):
 
 def _is_xr(obj) -> bool:
     return type(obj).__module__.startswith("xarray")
+
+
+# ---------------------------------------------------------------------------------------------
+# Unit strings for readers (tables, axis labels, indicator lists)
+# ---------------------------------------------------------------------------------------------
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def format_units(unit: str | None) -> str:
+    """A unit string as a reader expects it: superscript exponents, µ, "fraction" for dimensionless.
+
+    Examples
+    --------
+    >>> format_units("gC m-2 yr-1"), format_units("umol m-2 s-1"), format_units("PgC/yr")
+    ('gC m⁻² yr⁻¹', 'µmol m⁻² s⁻¹', 'PgC yr⁻¹')
+    >>> format_units("1"), format_units("%"), format_units("PgC yr-2"), format_units("degC")
+    ('fraction', '%', 'PgC yr⁻²', '°C')
+    """
+    if unit is None:
+        return ""
+    u = str(unit).strip()
+    if u in ("1", "-", "", "fraction"):
+        return "fraction"
+    special = {"degC": "°C", "degC-1": "°C⁻¹", "K-1": "K⁻¹", "percent": "%"}
+    if u in special:
+        return special[u]
+    u = u.replace("umol", "µmol").replace("ug", "µg")
+    parts = []
+    for token in u.split():
+        if "/" in token:  # "PgC/yr" -> "PgC yr-1"
+            num, *dens = token.split("/")
+            parts.append(num)
+            parts.extend(d + "-1" for d in dens)
+        else:
+            parts.append(token)
+    out = []
+    for token in parts:
+        i = len(token)
+        while i > 0 and (token[i - 1].isdigit() or token[i - 1] == "-"):
+            i -= 1
+        base, exp = token[:i], token[i:]
+        if base and exp and exp != "-":
+            out.append(base + exp.translate(_SUPERSCRIPT))
+        else:
+            out.append(token)
+    return " ".join(out)
