@@ -22,7 +22,7 @@ from . import demo, emax_fit, lue, sif
 
 __all__ = ["EmaxExperiment", "emax_experiment", "lue_gpp_grid", "sif_gpp_grid", "sif_experiment", "fesc_recovery",
            "annual_gpp", "region_totals", "apparent_lue_table", "indicators", "SCENARIOS", "PUBLISHED_CHINA_GPP",
-           "data_requirements"]
+           "data_requirements", "findings_markdown"]
 
 #: The source study's China GPP 1979–2012 [PgC yr⁻¹] and trend [PgC yr⁻²] — a published reference, not a target.
 PUBLISHED_CHINA_GPP = {"value": 4.32, "trend": 6.68e-3, "period": "1979-2012",
@@ -260,7 +260,7 @@ def indicators(exp: EmaxExperiment, sif_metrics: pd.DataFrame, fesc_summary: dic
         return float(r[key].iloc[0])
 
     tot = totals.set_index("estimate")["total_pgc_yr"]
-    t_true, t_lue, t_sif = (float(tot[f"{china_key}: {k}"]) for k in ("true", "LUE", "SIF"))
+    t_true, t_lue, t_sif = (float(tot[f"{china_key}: {k}"]) for k in ("true", "LUE", "SIF, q_L = 0.6"))
     scen = SCENARIOS[2][0]
     return {
         "emax_max_abs_error": Indicator(100 * exp.summary["max_abs_rel_error"], "%",
@@ -281,9 +281,53 @@ def indicators(exp: EmaxExperiment, sif_metrics: pd.DataFrame, fesc_summary: dic
         "china_gpp_twin_true": Indicator(t_true, "PgC yr-1", "True GPP of China in the twin", source=source_twin),
         "china_gpp_twin_lue": Indicator(t_lue, "PgC yr-1", "China GPP of the twin estimated by MOD17 with the fitted seasonal ε_max",
                                         source=source_twin),
-        "china_gpp_twin_sif": Indicator(t_sif, "PgC yr-1", "China GPP of the twin estimated from SIF (q_L = 0.6)",
+        "china_gpp_twin_sif": Indicator(t_sif, "PgC yr-1",
+                                        "China GPP of the twin estimated from SIF with a constant q_L = 0.6 (q_L varies in the twin)",
                                         source=source_twin),
         "china_gpp_published": Indicator(PUBLISHED_CHINA_GPP["value"], "PgC yr-1",
                                          "China GPP 1979-2012 published by the source study (reference, not a target)",
                                          source="published"),
     }
+
+
+def _pct(x, digits=0):
+    return f"{100 * x:.{digits}f} %"
+
+
+def findings_markdown(exp: EmaxExperiment, sif_metrics: pd.DataFrame, fesc_summary: dict, china: pd.DataFrame) -> str:
+    """The chapter's "What we found" bullets, worded from the computed numbers (all from the twin)."""
+    s = exp.summary
+
+    def m(scen, model, key):
+        r = sif_metrics[(sif_metrics["scenario"] == scen) & (sif_metrics["model"] == model)]
+        return float(r[key].iloc[0])
+
+    vary = SCENARIOS[2][0]
+    tot = china.set_index("estimate")["total_pgc_yr"]
+    true = float(tot["China: true"])
+    rel = {k: float(tot[f"China: {k}"]) / true - 1 for k in ("LUE", "SIF, q_L = 0.6", "SIF, twin q_L")}
+    beats = all(m(sc, "SIF model, twin q_L", "r2") > m(sc, "linear SIF–GPP fit", "r2") for sc, _, _ in SCENARIOS)
+    return "\n".join([
+        f"- **Seasonal ε_max (twin).** {_pct(s['share_within_5pct'])} of the {s['n_class_months']} identified "
+        f"class-months of the {s['n_classes_reported']} classes with ≥ 10 towers are within ±5 % of the planted "
+        f"value; the worst is {_pct(s['max_abs_rel_error'], 1)} off, and the 95 % bootstrap interval covers the "
+        f"truth in {_pct(s['coverage_95'])} of them — so ±5 % holds for most, not all, class-months with "
+        f"{s['n_towers']} towers. On held-out towers the seasonal fit's monthly bias stays within "
+        f"±{_pct(s['amp_seasonal_max'], 1)} (amplitude), a constant ε_max swings by ±{_pct(s['amp_constant_min'], 1)} "
+        f"to more (median ±{_pct(s['amp_constant_median'], 1)}).",
+        f"- **SIF model (twin).** When q_L and χ both vary, the light-reaction chain reaches R² = "
+        f"{m(vary, 'SIF model, twin q_L', 'r2'):.3f} (bias {_pct(m(vary, 'SIF model, twin q_L', 'bias_rel'), 1)}) "
+        f"with the twin's q_L and R² = {m(vary, 'SIF model, q_L = 0.6', 'r2'):.3f} (bias "
+        f"{_pct(m(vary, 'SIF model, q_L = 0.6', 'bias_rel'), 1)}) with a constant q_L; the linear fit, calibrated on "
+        f"the truth, reaches R² = {m(vary, 'linear SIF–GPP fit', 'r2'):.3f}. "
+        + ("The chain with the right q_L beats the linear fit in every twin world; " if beats else
+           "The chain with the right q_L does not beat the linear fit in every twin world; ")
+        + "much of its edge comes from f_esc, which the linear fit cannot see.",
+        f"- **f_esc (twin).** NIRv/FPAR from noisy reflectances is within ±10 % of the planted escape probability "
+        f"in {_pct(fesc_summary['share_within_10pct'])} of vegetated cell-months; per-class medians are within "
+        f"±{_pct(fesc_summary['max_abs_pft_median_error'], 1)} (the planted canopy-structure factor).",
+        f"- **China (twin).** True GPP {true:.2f} PgC yr⁻¹; the LUE route is off by {_pct(rel['LUE'], 1)}, the SIF "
+        f"route by {_pct(rel['SIF, q_L = 0.6'], 1)} with q_L = 0.6 and {_pct(rel['SIF, twin q_L'], 1)} with the "
+        f"twin's q_L. The published {PUBLISHED_CHINA_GPP['value']} PgC yr⁻¹ ({PUBLISHED_CHINA_GPP['period']}) is a "
+        f"reference for the real country, not a target of the twin.",
+    ])

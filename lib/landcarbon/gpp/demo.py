@@ -40,7 +40,7 @@ from ..world.grid import nearest_cell
 from . import lue, pmodel, sif
 
 __all__ = ["EMAX_AMPLITUDE", "LAI_MAX", "EVERGREEN", "FESC_STRUCTURE", "planted_emax", "season_month", "gpp_twin",
-           "sif_observations", "tower_observations", "sif_noise_sd"]
+           "sif_observations", "tower_observations", "sif_noise_sd", "demo_fpar", "demo_troposif"]
 
 #: Relative amplitude A of the planted seasonal ε_max per PFT [1] (our formulation).
 EMAX_AMPLITUDE = {"ENF": 0.25, "EBF": 0.10, "DBF": 0.30, "MF": 0.25, "CSH": 0.20, "OSH": 0.20, "WSA": 0.15,
@@ -290,3 +290,23 @@ def tower_observations(twin: xr.Dataset, *, n_sites: int = 200, seed: int = 2022
         coords={"site": np.asarray(sites["site"].values)[keep], "time": months, "lat": ("site", lat),
                 "lon": ("site", twin["lon"].values[j]), "PFT": ("site", pft), "smonth": (dims, sm)},
         attrs={"title": "GPP twin flux towers (synthetic)", "seed": int(seed), "truth": "GPP_true, EMAX_true"})
+
+
+def demo_fpar(seed: int = 2022, years=(2018, 2019), resolution: float = 2.0) -> xr.Dataset:
+    """Demo stand-in of MOD15A2H: the twin's MODIS-like monthly ``FPAR`` (time, lat, lon) [1]."""
+    tw = gpp_twin(seed, years=years, resolution=resolution)
+    ds = tw[["FPAR_obs"]].rename({"FPAR_obs": "FPAR"})
+    ds.attrs.update({"title": "demo MOD15A2H-like FPAR (GPP twin)", "time_label": "month start"})
+    return ds
+
+
+def demo_troposif(seed: int = 2022, years=(2018, 2019), resolution: float = 2.0) -> xr.Dataset:
+    """Demo stand-in of gridded TROPOSIF: monthly SIF_743 (overpass), SIF_Corr_743 (daily) [mW m⁻² sr⁻¹ nm⁻¹]
+    and NIRv of the twin (q_L constant, χ from the P-model)."""
+    s = sif_observations(gpp_twin(seed, years=years, resolution=resolution), seed=seed)
+    ds = xr.Dataset({"SIF_743": s["SIF_obs"], "SIF_Corr_743": s["SIF_obs"] * s["DCF"],
+                     "NIRv": (s["NIR_obs"] - s["RED_obs"]) / (s["NIR_obs"] + s["RED_obs"]) * s["NIR_obs"]})
+    ds["SIF_Corr_743"].attrs["units"] = "mW m-2 sr-1 nm-1"
+    ds["NIRv"].attrs["units"] = "1"
+    ds.attrs.update({"title": "demo TROPOSIF-like SIF (GPP twin)", "time_label": "month start"})
+    return ds

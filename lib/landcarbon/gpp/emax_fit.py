@@ -185,8 +185,9 @@ def gpp_metrics(pred, obs) -> dict:
     if p.size < 2:
         raise DataError(located("fewer than 2 finite pairs", where="gpp_metrics"))
     sse = np.sum((p - o) ** 2)
-    return {"r2": float(1.0 - sse / np.sum((o - o.mean()) ** 2)), "rmse": float(np.sqrt(sse / p.size)),
-            "bias_rel": float((p - o).sum() / o.sum()), "n": int(p.size)}
+    # rounded to 12 decimals so that an exact zero (a least-squares intercept) does not print as 1e-16
+    return {"r2": round(float(1.0 - sse / np.sum((o - o.mean()) ** 2)), 12), "rmse": round(float(np.sqrt(sse / p.size)), 12),
+            "bias_rel": round(float((p - o).sum() / o.sum()), 12), "n": int(p.size)}
 
 
 def _folds(pft, n_folds, rng):

@@ -28,7 +28,8 @@ import xarray as xr
 
 from ..errors import DataError, located
 
-__all__ = ["read_mod15a2h", "read_troposif_l2b", "grid_troposif", "read_fluxnet_towers", "find_fluxnet_monthly"]
+__all__ = ["read_mod15a2h", "read_troposif_l2b", "grid_troposif", "read_fluxnet_towers", "find_fluxnet_monthly",
+           "open_mod15a2h", "open_troposif"]
 
 _MOD15_VALID_MAX = 100
 _TROPOSIF_NAME = re.compile(r"TROPOSIF_L2B_(\d{4}-\d{2}-\d{2})\.nc$")
@@ -234,3 +235,17 @@ def read_fluxnet_towers(paths=None, *, site_info=None) -> xr.Dataset | None:
     ds = read_fluxnet_monthly(paths, metadata=meta)
     ds.attrs["source_files"] = len(paths)
     return ds
+
+
+def open_mod15a2h(paths, *, qc: str = "main", monthly: bool = True, **ignored) -> xr.Dataset:
+    """Manifest loader of ``modis-mod15a2h``: :func:`read_mod15a2h` as a Dataset with variable ``FPAR``."""
+    da = read_mod15a2h(paths, qc=qc, monthly=monthly)
+    ds = da.to_dataset()
+    ds.attrs.update({"title": "MODIS MOD15A2H FPAR", "time_label": "month start" if monthly else "composite start"})
+    return ds
+
+
+def open_troposif(paths, *, resolution: float = 0.5, max_cloud_fraction: float = 0.5, **ignored) -> xr.Dataset:
+    """Manifest loader of ``troposif-l2b``: soundings of :func:`read_troposif_l2b` gridded monthly by
+    :func:`grid_troposif`."""
+    return grid_troposif(read_troposif_l2b(paths, max_cloud_fraction=max_cloud_fraction), resolution)
