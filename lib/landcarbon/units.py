@@ -197,7 +197,7 @@ def sif_radiance_to_photon_flux(sif_mw_m2_sr_nm, *, wavelength_nm: float = 740.0
 
     Notes
     -----
-    .. math:: F = \pi L_\lambda \, \Delta\lambda \, 10^{-3} \cdot \frac{\lambda}{h c N_A} \cdot 10^{6}
+    .. math:: F = \\pi L_\\lambda \\, \\Delta\\lambda \\, 10^{-3} \\cdot \\frac{\\lambda}{h c N_A} \\cdot 10^{6}
 
     Assumptions (our formulation; the literature uses several): (1) the canopy-leaving SIF is
     isotropic (Lambertian), so the hemispherical flux is π times the radiance; (2) the whole emission
