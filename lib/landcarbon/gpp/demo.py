@@ -22,7 +22,7 @@ Construction (per land cell and month, the climate from :func:`landcarbon.world.
 * true f_esc = NIRv / fPAR of the noise-free reflectances times a planted structural factor
   (1 + δ(PFT)), |δ| ≤ 5 %; q_L constant (0.6) or varying with light and cold; χ from the P-model (or
   constant 0.7); SIF at the 13:30 overpass from the exact inverse chain :func:`landcarbon.gpp.sif.gpp_to_sif`;
-* observations: MODIS-like FPAR (noise 0.02 + 5 %), reflectances (noise 0.004), SIF with the single-sounding
+* observations: MODIS-like FPAR (noise 5 % + 0.01), reflectances (noise 0.004), SIF with the single-sounding
   noise of TROPOMI (0.5 mW m⁻² sr⁻¹ nm⁻¹, our round number) averaged over the clear-sky soundings whose
   3.5 × 5.5 km² footprints fall in the cell in a month; towers with 10 % noise and a 5 % site bias.
 """
