@@ -24,9 +24,10 @@ __all__ = ["EmaxExperiment", "emax_experiment", "lue_gpp_grid", "sif_gpp_grid", 
            "annual_gpp", "region_totals", "apparent_lue_table", "indicators", "SCENARIOS", "PUBLISHED_CHINA_GPP",
            "data_requirements", "findings_markdown"]
 
-#: The source study's China GPP 1979–2012 [PgC yr⁻¹] and trend [PgC yr⁻²] — a published reference, not a target.
+#: China GPP 1979–2012 [PgC yr⁻¹] and its trend [PgC yr⁻²] published by a Chinese flux-upscaling project (NSFC
+#: project report: land-surface model DLM with a seasonal ε_max optimised against towers) — a reference, not a target.
 PUBLISHED_CHINA_GPP = {"value": 4.32, "trend": 6.68e-3, "period": "1979-2012",
-                       "reference": "data-model fusion with seasonal ε_max (the source study's project report)"}
+                       "reference": "NSFC project report on flux-tower upscaling in China (DLM model, seasonal ε_max)"}
 #: SIF scenarios of the twin: (label, q_L mode, χ mode).
 SCENARIOS = (("q_L constant, χ constant", "constant", "constant"),
              ("q_L constant, χ varies", "constant", "pmodel"),
@@ -285,7 +286,7 @@ def indicators(exp: EmaxExperiment, sif_metrics: pd.DataFrame, fesc_summary: dic
                                         "China GPP of the twin estimated from SIF with a constant q_L = 0.6 (q_L varies in the twin)",
                                         source=source_twin),
         "china_gpp_published": Indicator(PUBLISHED_CHINA_GPP["value"], "PgC yr-1",
-                                         "China GPP 1979-2012 published by the source study (reference, not a target)",
+                                         "China GPP 1979-2012 published by an NSFC flux-upscaling project (DLM model with seasonal ε_max; reference, not a target)",
                                          source="published"),
     }
 
