@@ -150,14 +150,15 @@ def plot_china_totals(totals, published: float, *, demo: bool = True):
     """Bar chart of the twin's China GPP (truth, LUE, SIF) beside the published value (hatched, separate)."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
     names = list(totals["estimate"])
     vals = list(totals["total_pgc_yr"])
-    colours = [OKABE_ITO[0], OKABE_ITO[5], OKABE_ITO[3]][: len(names)]
+    fig, ax = plt.subplots(figsize=(1.5 * len(names) + 2.4, 3.6))
+    colours = [OKABE_ITO[k % len(OKABE_ITO)] for k in (0, 5, 3, 1, 6, 2, 7)][: len(names)]
     ax.bar(range(len(names)), vals, color=colours)
     ax.bar([len(names) + 0.6], [published], color="white", edgecolor="0.3", hatch="//")
     ax.set_xticks(list(range(len(names))) + [len(names) + 0.6])
-    ax.set_xticklabels([n.replace("China: ", "twin: ") for n in names] + ["published\n(1979–2012)"], fontsize=9)
+    labels = ["twin:\n" + n.replace("China: ", "").replace(", ", ",\n") for n in names]
+    ax.set_xticklabels(labels + ["published\n(1979–2012)"], fontsize=9)
     ax.set_ylabel("China GPP (PgC yr$^{-1}$)")
     for k, v in enumerate(vals + [published]):
         ax.text(k if k < len(vals) else len(names) + 0.6, v, f"{v:.2f}", ha="center", va="bottom", fontsize=9)
