@@ -416,7 +416,7 @@ def edition_summary(cmp: xr.Dataset, *, last_years: int = 10) -> pd.DataFrame:
                      "mean_revision": float(d.mean()), "rms_revision": float(np.sqrt(np.mean(d**2))),
                      "max_abs_revision": float(abs(d[k])), "year_of_max": int(y[k]),
                      "mean_revision_last": float(d[-last_years:].mean()),
-                     "last_period": f"{y[-last_years]}–{y[-1]}"})
+                     "period": f"{y[0]}–{y[-1]}", "last_period": f"{y[-last_years]}–{y[-1]}"})
     return pd.DataFrame(rows)
 
 
@@ -489,7 +489,7 @@ def indicators(res: xr.Dataset, *, trends: pd.DataFrame, enso: dict, editions: p
     out["edition_revision_rms"] = Indicator(
         ls["rms_revision"], units="PgC yr-1",
         description=f"RMS revision of the annual residual land sink from {edition_names[1]} to {edition_names[0]}, "
-                    f"all common years — {labels['editions']}")
+                    f"{ls['period']} — {labels['editions']}")
     out["edition_revision_decade"] = Indicator(
         ls["mean_revision_last"], units="PgC yr-1",
         description=f"Mean revision of the residual land sink from {edition_names[1]} to {edition_names[0]}, "
