@@ -10,22 +10,19 @@ import numpy as np
 from ..plotting import CHINA_EXTENT, METHOD_COLOURS, OKABE_ITO, map_axes, plot_map
 
 __all__ = ["mark_demo", "plot_regions", "plot_sampling", "plot_osse_summary", "plot_consistency", "plot_weekly",
-           "plot_kernels"]
+           "plot_kernels", "plot_records"]
 
 SYSTEM_LABELS = {"case1": "global stations", "case2": "+ CMA stations", "case3": "+ aircraft (in situ)",
                  "GOSAT": "GOSAT", "OCO-2": "OCO-2", "GOSAT + in situ": "GOSAT + in situ",
                  "OCO-2 + in situ": "OCO-2 + in situ"}
 
 
-def mark_demo(ax, text: str = "DEMO twin"):
-    """Visible mark inside the axes for figures drawn from demo data (the library's mark when available)."""
-    try:
-        from ..plotting import mark_demo as _lib_mark
-    except ImportError:
-        ax.text(0.99, 0.02, text, transform=ax.transAxes, ha="right", va="bottom", fontsize=9, color="0.35",
-                fontweight="bold", alpha=0.8, bbox=dict(fc="white", ec="0.6", alpha=0.7, pad=2), zorder=10)
-        return ax
-    return _lib_mark(ax)
+def mark_demo(ax, text: str | None = None):
+    """Visible DEMO mark inside the axes (:func:`landcarbon.plotting.mark_demo`)."""
+    from ..plotting import DEMO_MARK
+    from ..plotting import mark_demo as _lib_mark
+
+    return _lib_mark(ax, text or DEMO_MARK, loc="lower right")
 
 
 def plot_regions(world, transcom):
@@ -182,6 +179,26 @@ def plot_kernels(levels_hpa=None):
     ax.set_ylabel("pressure [hPa]")
     ax.legend(fontsize=8)
     ax.set_title("Sensitivity of XCO2 to each level")
-    mark_demo(ax, "illustrative")
+    ax.text(0.02, 0.02, "illustrative shapes", transform=ax.transAxes, fontsize=8, color="0.35")
+    fig.tight_layout()
+    return fig
+
+
+def plot_records(mv, box):
+    """Real data: observed vs two-box modelled MHD - CGO difference and growth rate (GCB fluxes)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for ax, (o, m, lab) in zip(axes, (("gradient", "gradient_model", "Mace Head − Cape Grim [ppm]"),
+                                      ("growth", "growth_model", "growth rate [ppm yr$^{-1}$]"))):
+        ax.plot(mv.index, mv[o], "ko-", ms=3, label="observed (NOAA)")
+        ax.plot(mv.index, mv[m], "-", color=OKABE_ITO[5], label="two-box model, GCB 2025 fluxes (prior split)")
+        ax.set_ylabel(lab)
+        ax.set_xlabel("year")
+    axes[0].axhline(box["model_posterior"][1], color=OKABE_ITO[6], ls="--",
+                    label=f"posterior period mean ({box['years'][0]}–{box['years'][1]})")
+    axes[0].legend(fontsize=8)
+    axes[0].set_title("North–south difference")
+    axes[1].set_title("Global growth rate")
     fig.tight_layout()
     return fig

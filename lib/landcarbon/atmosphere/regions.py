@@ -394,7 +394,11 @@ def read_china_outline(paths) -> xr.Dataset:
 
 @lru_cache(maxsize=4)
 def _china_fraction(res: float, include_taiwan: bool) -> np.ndarray:
-    import regionmask
+    import warnings
+
+    with warnings.catch_warnings():        # regionmask -> pooch -> tqdm.auto warns about ipywidgets in kernels
+        warnings.simplefilter("ignore")
+        import regionmask
 
     lat, lon = region_grid(res)
     reg = regionmask.Regions([china_outline(include_taiwan=include_taiwan)], numbers=[0], names=["China"],
