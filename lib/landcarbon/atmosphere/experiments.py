@@ -500,6 +500,12 @@ def indicators(table: pd.DataFrame, weekly: pd.DataFrame | None = None, *, sourc
             key = system.lower().replace("-", "")
             out[f"rmse_{key}_{tag}"] = Indicator(r["rmse"], "PgC yr-1", f"RMSE of the China sink over the draws, "
                                                  f"{system}, {kind.replace('-', ' ')} OSSE")
+    for system in ("case1", "case3"):
+        for kind, tag in (("identical", "twin"), ("transport-error", "transport_error")):
+            r = row(system, kind, prior="world")
+            out[f"bias_world_prior_{system}_{tag}"] = Indicator(
+                r["bias"], "PgC yr-1", f"mean error of the China sink over noise draws with the twin's biased-low "
+                f"climatological prior, {system}, {kind.replace('-', ' ')} OSSE")
     out["bias_case3_transport_error"] = Indicator(c3["bias"], "PgC yr-1", "mean error of the China sink over the draws, "
                                                   "global + CMA + aircraft, transport-error OSSE")
     out["chi2_case3_twin"] = Indicator(row("case3", "identical")["chi2_mean"], "1", "mean chi2 = 2 J / m, identical twin")
