@@ -10,7 +10,7 @@ OUR FORMULATION (synthetic, for teaching and testing; numbers are plausible magn
 * prescribed fossil-fuel (~7 PgC yr-1 in 2002, growing; China growing fastest) and fire fields
   (~2 PgC yr-1, tropical dry seasons), treated as known by the inversion and presubtracted;
 * a deliberately biased prior: climatological (no interannual variability), seasonal amplitude and phase
-  perturbed, and the China sink underestimated (seed 003: sparse observations/priors underestimate
+  perturbed, and the China sink underestimated (Jiang et al. 2016: sparse observations/priors underestimate
   China's sink) — by default the prior China sink is 35 % of the truth;
 * observations = transport(truth) + noise with CTDAS model-data-mismatch classes
   (``network.MDM_PPM``), sampled as monthly means at stations and aircraft profiles.

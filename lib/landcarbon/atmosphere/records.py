@@ -6,7 +6,8 @@ Records (loaders of :mod:`landcarbon.globalsink.io`, manifest ids ``noaa-co2-fla
 marine-surface mean, ``noaa-co2-gr-gl`` growth rate; fluxes ``gcb-2025``; Lan, Tans & Thoning, NOAA GML;
 Friedlingstein et al. 2025).
 
-Two-box (hemispheric) model (brief section 5; OUR FORMULATION of the hemispheric split)::
+Two-box (hemispheric) model (e.g. Jacob 1999, Introduction to Atmospheric Chemistry, ch. 3; OUR FORMULATION
+of the hemispheric split)::
 
     dC_N/dt = E_N / M_h - (C_N - C_S) / tau_ex,    dC_S/dt = E_S / M_h + (C_N - C_S) / tau_ex
 

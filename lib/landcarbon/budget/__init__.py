@@ -18,7 +18,7 @@ Everything the chapter ``notebooks/05_budget_closure.ipynb`` computes lives in t
 Numbers are formatted by the report's one formatter, :func:`landcarbon.publish.reporting.format_value`
 (round half-up, :func:`round_half_up`).
 
-Sign convention (DESIGN.md): a land *sink* is a positive uptake of carbon from the atmosphere, in PgC
+Sign convention of the compendium: a land *sink* is a positive uptake of carbon from the atmosphere, in PgC
 yr-1. NEP is positive for net ecosystem uptake (NEP = −NEE). Lateral fluxes (river leaching, burial,
 export, trade, RCC emissions) are positive magnitudes; each identity states the sign with which it enters.
 

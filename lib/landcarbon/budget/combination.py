@@ -1,6 +1,6 @@
 """Error conventions of a budget: sums under linear or quadrature error addition, means, Monte Carlo.
 
-Sign convention (DESIGN.md): a land *sink* is a positive uptake of carbon from the atmosphere, in PgC yr-1.
+Sign convention of the compendium: a land *sink* is a positive uptake of carbon from the atmosphere, in PgC yr-1.
 """
 from __future__ import annotations
 

@@ -61,7 +61,7 @@ def closure_sensitivity(ds, topdown: Estimate | None = None):
 def nep_sensitivity(ds, rep: dict | None = None):
     """NEP under the candidate routes and error conventions [PgC yr-1, uptake positive].
 
-    Route A (brief, reproduces 0.46 ± 0.16 with linear errors): top-down land sink + all carbon
+    Route A (our reconstruction, reproduces 0.46 ± 0.16 with linear errors): top-down land sink + all carbon
     leached to rivers. Route B (slide identity, :func:`net_ecosystem_production`): land sink +
     inland-water outgassing (+ fire and natural RCC, not in our sources, set to 0 here).
     """
