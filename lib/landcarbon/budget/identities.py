@@ -1,4 +1,4 @@
-"""Accounting identities of China's land carbon budget (Jiang et al. 2016, closure slide) and pool sums.
+"""Accounting identities of China's land carbon budget (Jiang et al. 2016, closure scheme) and pool sums.
 
 Signs: sink = uptake positive [PgC yr-1]; lateral fluxes (river leaching, burial, export, trade, RCC
 emissions) are positive magnitudes and each identity states the sign with which they enter.
@@ -68,7 +68,7 @@ def rcc_unseen(emission, fraction_unseen: float) -> Estimate:
 
     :math:`E_{unseen} = f\,E_{RCC}`. Jiang et al. (2016): 14 % is oxidised to CO2 inside China's
     boundary layer (seen), 74 % is exported and oxidised elsewhere (unseen); the remaining 12 %
-    are not assigned on the slides (deposition is our reading). Positive magnitude.
+    are not assigned in our sources (deposition is our reading). Positive magnitude.
     """
     e = _as_est(emission)
     if not 0.0 <= fraction_unseen <= 1.0:
@@ -83,7 +83,7 @@ def topdown_land_sink(inversion_sink, *, fossil_rcc_exported=0.0, fossil_rcc_dep
 
     .. math::  S_{TD} = F_{inv} - RCC^{ff}_{exp} - RCC^{ff}_{dep} - RCC^{nat}_{exp} + I_{trade}
 
-    (Jiang et al. 2016, closure slide: "land sink (top-down) = inverted sink − fossil RCC exported to
+    (Jiang et al. 2016, closure scheme: "land sink (top-down) = inverted sink − fossil RCC exported to
     the global atmosphere − fossil RCC deposited at the surface − natural RCC exported + net carbon
     import by international trade"). ``inversion_sink`` is the inversion's China land flux
     excluding fossil fuel and cement (uptake positive); the other terms are positive magnitudes
@@ -102,7 +102,7 @@ def bottomup_land_sink(vegetation, soil, *, wood_products=0.0, burial=0.0, to_oc
 
     .. math::  S_{BU} = \Delta C_{veg} + \Delta C_{soil} + \Delta C_{wood\,products} + B_{inland\,waters} + E_{ocean}
 
-    (Jiang et al. 2016 closure slide: vegetation and soil stock change + wood-product stock change +
+    (Jiang et al. 2016 closure scheme: vegetation and soil stock change + wood-product stock change +
     burial in river and lake beds + riverine export to the ocean). All terms [PgC yr-1]; stock
     gains positive.
     """
@@ -115,7 +115,7 @@ def net_ecosystem_production(land_sink, *, fire=0.0, inland_water_outgassing=0.0
 
     .. math::  NEP = S + F_{fire} + O_{inland\,waters} + RCC^{nat}_{emis} - RCC^{nat}_{dep}
 
-    (Jiang et al. 2016 closure slide: NEP = land sink + biomass-burning emission + river/lake CO2
+    (Jiang et al. 2016 closure scheme: NEP = land sink + biomass-burning emission + river/lake CO2
     release + natural RCC emission − natural RCC deposition). Emissions are positive magnitudes.
     """
     return _identity([(1, land_sink), (1, fire), (1, inland_water_outgassing), (1, natural_rcc_emission),

@@ -52,7 +52,7 @@ def land_sink_conventions(topdown: Estimate, bottomup_value: float, bottomup_sig
 #: The closure rule of this chapter (one rule for value and sigma).
 CLOSURE_RULE = ("inverse-variance weighted mean of the top-down and bottom-up land sinks (value and sigma: "
                 "the maximum-likelihood combination of two independent estimates)")
-#: Our reading of the trade / wood-product diagram (TgC yr-1): which number sits on which arrow. The slide's
+#: Our reading of the trade / wood-product diagram (TgC yr-1): which number sits on which arrow. The study's
 #: arrow labels were only partly transcribed ("import", "harvest"); the rest is our reading and is marked so.
 TRADE_READING = {
     "trade_slide_19a": ("rest of world", "products in China", "import (1st number)"),
@@ -158,7 +158,7 @@ def reproduce_jiang2016(ds, *, inversion: Estimate | None = None) -> dict:
     out["nep_slide_residual"] = {
         "estimate": implied_residual(pub("result_nep"), [land, get(ds, "river_outgassing")], mode="linear"),
         "published": None,
-        "convention": "slide NEP identity: fire + natural RCC (emission − deposition) implied by NEP 0.46 ± 0.16 "
+        "convention": "the study's NEP identity: fire + natural RCC (emission − deposition) implied by NEP 0.46 ± 0.16 "
                       f"given land sink and outgassing (known part {slide_known.value:.3f} ± {slide_known.sigma:.3f})"}
     return out
 
