@@ -13,18 +13,26 @@ import os
 from pathlib import Path
 
 from ..data import describe_source
-from .paths import results_dir as default_results_dir
+from .paths import INTERACTIVE_DIR, interactive_results_dir
 
-__all__ = ["prepare", "show_source", "source_banner_markdown"]
+__all__ = ["prepare", "show_source", "source_banner_markdown", "interactive_results_dir", "INTERACTIVE_DIR"]
 
 
 def prepare(analysis: str, results_dir: str | Path | None = None, *, seed_style: bool = True) -> Path:
     """Create and return the output folder; set a deterministic, colour-blind-safe plotting style.
 
-    ``results_dir`` is injected by the pipeline (a staging folder during ``landcarbon run``); when a
-    user runs the notebook by hand it defaults to ``results/<analysis>/``.
+    ``results_dir`` is injected by the pipeline: a staging folder that ``landcarbon run`` promotes to
+    ``results/<analysis>/`` only when the whole notebook succeeded. When the notebook is run by hand
+    (Jupyter, ``jupyter execute``, nbval) ``results_dir`` is ``None`` and the outputs go to the scratch
+    folder ``results/_interactive/<analysis>/`` — a hand run never overwrites the pipeline's results,
+    whose provenance and cache entry describe the run that produced them. The notebook says so.
     """
-    out = Path(results_dir) if results_dir else default_results_dir(analysis)
+    if results_dir:
+        out = Path(results_dir)
+    else:
+        out = interactive_results_dir(analysis)
+        print(f"Interactive run: outputs go to the scratch folder {_display_path(out)} "
+              f"(the report's results/{analysis}/ is written only by `landcarbon run`).")
     out.mkdir(parents=True, exist_ok=True)
     if seed_style:
         _use_inline_figures()
@@ -34,6 +42,16 @@ def prepare(analysis: str, results_dir: str | Path | None = None, *, seed_style:
     _register_table_formatter()
     _connect_dask_cluster()
     return out
+
+
+def _display_path(p: Path) -> str:
+    """``results/_interactive/x`` relative to the compendium when possible (no machine paths on pages)."""
+    try:
+        from .paths import project_root
+
+        return str(p.resolve().relative_to(project_root()))
+    except (ValueError, Exception):  # noqa: BLE001 - outside a compendium: show it as it is
+        return str(p)
 
 
 def _in_kernel() -> bool:
