@@ -10,8 +10,8 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 __all__ = ["atomic_path", "write_text_atomic", "write_json_atomic", "sha256_file", "default_file_mode",
            "default_dir_mode", "exchange_paths"]

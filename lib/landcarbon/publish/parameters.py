@@ -37,9 +37,10 @@ from __future__ import annotations
 import ast
 import keyword
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ..errors import ConfigError, PipelineError, located
 

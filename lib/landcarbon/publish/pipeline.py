@@ -44,11 +44,12 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import yaml
 
@@ -56,7 +57,8 @@ from ..errors import ChecksumError, PipelineError, located
 from .atomic import default_dir_mode, exchange_paths, sha256_file, write_json_atomic
 from .parameters import RawValue, check_injection, check_overrides, declared_parameters
 from .paths import INTERACTIVE_DIR, project_root, results_dir, state_dir
-from .refusals import ENV_VAR as REFUSED_ENV, read_refusals
+from .refusals import ENV_VAR as REFUSED_ENV
+from .refusals import read_refusals
 from .runlock import LockHeld, RunLock
 
 __all__ = ["Analysis", "load_analyses", "run", "RunRecord", "cache_key", "parse_overrides", "KEY_PACKAGES",
@@ -199,8 +201,8 @@ def parse_overrides(items: Iterable[tuple[str, str]] | None) -> dict[str, dict[s
         if not k.isidentifier():
             raise PipelineError(located(
                 f"parameter name {k!r} is not a Python identifier", where=f"-p {name} {kv}",
-                fix=f"name one parameter of the notebook, e.g. -p budget_closure n_mc=50000 "
-                    f"(list them with: landcarbon analyses --parameters)"))
+                fix="name one parameter of the notebook, e.g. -p budget_closure n_mc=50000 "
+                    "(list them with: landcarbon analyses --parameters)"))
         out.setdefault(name, {})[k] = RawValue(v)
     return out
 
@@ -618,7 +620,7 @@ def _execute(analysis: Analysis, params: dict[str, Any], root: Path, out_dir: Pa
             "analysis": analysis.name, "title": analysis.title, "notebook": f"notebooks/{analysis.notebook}",
             "profile": profile, "parameters": params, "cache_key": key, "inputs": inputs,
             "data_source": summary.get("data_source"), "seconds": round(seconds, 2),
-            "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
             "packages": inputs.get("packages"), "git": _git_commit(root), "platform": platform.platform(),
             "log": os.path.relpath(log_path, root), "run_id": token, "outputs": outputs,
         }
@@ -736,7 +738,7 @@ def run(names: Iterable[str] | None = None, *, profile: str = "quick",
         with sig.critical_section():
             for msg in recover(root, out_dir):
                 say(msg)
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         bar = tqdm(selected, desc="landcarbon run", unit="notebook", disable=not progress, file=sys.stderr)
         try:
             records = _run_selected(bar, analyses, selected, all_params, profile, root, out_dir, kernel, timeout,

@@ -16,7 +16,7 @@ import os
 import socket
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import PipelineError, located
@@ -43,7 +43,7 @@ class RunLock:
         self.stale: dict | None = None
 
     # -----------------------------------------------------------------------------------------
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         key = str(self.path.resolve())
         with _GUARD:
             if key in _HELD:
@@ -61,7 +61,7 @@ class RunLock:
             if previous.get("pid"):
                 self.stale = previous  # a record without a living lock: its process died
             _write(fd, {"pid": os.getpid(), "host": socket.gethostname(),
-                        "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
                         "command": self.command})
             _HELD[key] = (fd, 1)
         return self
