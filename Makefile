@@ -35,13 +35,13 @@ help:
 	@echo "make lint                         - ruff check of the publishing modules"
 	@echo "make clean                        - remove results, executed notebooks and the built book"
 
-# Idempotent set-up. A changed lock rebuilds .venv from scratch, so it holds exactly the locked set
-# (tests/test_packaging.py compares `pip freeze` with the lock, using the hash recorded below).
+# Idempotent set-up: installs exactly the locked set (adds, changes, and with tools/sync_env.py removes
+# packages), then the package itself; tests/test_packaging.py compares `pip freeze` with the lock, using
+# the hash recorded below.
 $(VENV)/.installed: $(LOCK) pyproject.toml
-	@if [ -d $(VENV) ] && ! cmp -s $(VENV)/.lock-sha256 <(sha256sum $(LOCK) | cut -d' ' -f1); then \
-	  echo "$(VENV) was not installed from the current $(LOCK): rebuilding it"; rm -rf $(VENV); fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python tools/sync_env.py $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@sha256sum $(LOCK) | cut -d' ' -f1 > $(VENV)/.lock-sha256
 	@touch $@

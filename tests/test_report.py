@@ -129,3 +129,31 @@ def test_built_report_has_every_chapter_and_generated_pages(project_root):
     assert "de-tha-1998" in methods and "0f9dde654632" in methods  # manifest table with checksums
     repro = (html_dir / "reproducibility.html").read_text(encoding="utf-8")
     assert "Git commit" in repro and "numpy" in repro
+
+
+def test_prepare_records_parameters_for_write_summary(tmp_path, monkeypatch):
+    """write_summary() stores the notebook's declared parameters (as injected) without a hand-typed copy."""
+    import nbformat
+
+    from landcarbon.publish import notebook as lnb
+
+    root = tmp_path / "proj"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "data_manifest.yaml").write_text("version: 1\ndatasets: []\n")
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("results_dir = None\nn_mc = 1000  # draws\nyears = [2000, 2001]\nlabel: str = 'x'\nderived = n_mc * 2\n")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    nbformat.write(nb, root / "notebooks" / "09_toy.ipynb")
+    (root / "notebooks" / "analyses.yaml").write_text(
+        "analyses:\n  - name: toy\n    notebook: 09_toy.ipynb\n    title: Toy\n")
+    assert lnb.notebook_parameters(root / "notebooks" / "09_toy.ipynb") == {
+        "results_dir": None, "n_mc": 1000, "years": [2000, 2001], "label": "x", "derived": ...}
+    monkeypatch.setenv("LANDCARBON_ROOT", str(root))
+    ns = {"results_dir": str(tmp_path / "res"), "n_mc": 5, "years": (1999,), "label": "y", "derived": 10,
+          "other": 1, "prepare": lnb.prepare}
+    exec("out = prepare('toy', results_dir, seed_style=False)", ns)
+    p = write_summary("toy", "demo:x@1", {"a": Indicator(1.0, "1", "a")}, out_dir=ns["out"])
+    doc = read_summary(p)
+    # results_dir is plumbing (a per-run staging path): not part of the parameter record
+    assert doc["parameters"] == {"n_mc": 5, "years": [1999], "label": "y", "derived": 10}

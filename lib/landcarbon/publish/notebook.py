@@ -15,7 +15,55 @@ from pathlib import Path
 from ..data import describe_source
 from .paths import INTERACTIVE_DIR, interactive_results_dir
 
-__all__ = ["prepare", "show_source", "source_banner_markdown", "interactive_results_dir", "INTERACTIVE_DIR"]
+__all__ = ["prepare", "show_source", "source_banner_markdown", "notebook_parameters", "current_parameters",
+           "interactive_results_dir", "INTERACTIVE_DIR"]
+
+#: What :func:`prepare` recorded for each analysis in this process: {analysis: {"results_dir", "parameters"}}.
+_RUN_CONTEXT: dict[str, dict] = {}
+
+
+def notebook_parameters(path: str | Path) -> dict:
+    """Names and default values declared in a notebook's ``parameters`` cell, read with :mod:`ast`.
+
+    The cell is never executed: only top-level ``NAME = <literal>`` assignments count (a default that is
+    not a literal is reported as ``...``). Raises :class:`~landcarbon.errors.PipelineError` naming the
+    notebook when it has no cell tagged ``parameters``.
+    """
+    from .parameters import declared_parameters  # the one parser of the cell (also used by the pipeline)
+
+    return {name: (d.default if d.literal else ...) for name, d in declared_parameters(Path(path)).items()}
+
+
+def _declared_parameter_names(analysis: str) -> list[str] | None:
+    try:
+        from .paths import project_root
+        from .pipeline import load_analyses
+
+        root = project_root()
+        a = load_analyses(root).get(analysis)
+        if a is None:
+            return None
+        return list(notebook_parameters(root / "notebooks" / a.notebook))
+    except Exception:  # noqa: BLE001 - outside a compendium checkout the record is simply absent
+        return None
+
+
+def current_parameters(analysis: str) -> dict | None:
+    """The parameter values :func:`prepare` recorded for ``analysis`` in this process (or ``None``)."""
+    ctx = _RUN_CONTEXT.get(analysis)
+    return None if ctx is None else dict(ctx["parameters"])
+
+
+def _jsonable(v):
+    import json
+
+    try:
+        json.dumps(v)
+        return v
+    except TypeError:
+        if isinstance(v, (tuple, set, frozenset)):
+            return [_jsonable(x) for x in v]
+        return repr(v)
 
 
 def prepare(analysis: str, results_dir: str | Path | None = None, *, seed_style: bool = True) -> Path:
@@ -34,6 +82,17 @@ def prepare(analysis: str, results_dir: str | Path | None = None, *, seed_style:
         print(f"Interactive run: outputs go to the scratch folder {_display_path(out)} "
               f"(the report's results/{analysis}/ is written only by `landcarbon run`).")
     out.mkdir(parents=True, exist_ok=True)
+    # Record the parameter values the notebook runs with (papermill injects them as globals of the
+    # caller), so write_summary() stores them without a hand-typed copy.
+    import inspect
+
+    caller = inspect.currentframe().f_back
+    names = _declared_parameter_names(analysis) or []
+    ns = caller.f_globals if caller is not None else {}
+    # results_dir is plumbing (a staging path that differs every run): recording it would make
+    # summary.json differ between identical runs and print a machine path in the report
+    _RUN_CONTEXT[analysis] = {"results_dir": out,
+                              "parameters": {n: _jsonable(ns[n]) for n in names if n in ns and n != "results_dir"}}
     if seed_style:
         _use_inline_figures()
         from ..plotting import apply_style

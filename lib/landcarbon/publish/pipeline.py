@@ -232,6 +232,17 @@ def _digest(mapping: Mapping[str, str]) -> str:
     return hashlib.sha256(json.dumps(dict(sorted(mapping.items()))).encode()).hexdigest()
 
 
+def _summary_fingerprint(path: Path) -> str:
+    """sha256 of what a downstream analysis reads from an upstream summary: its data source and
+    indicators (not the upstream's parameter record, which changes without changing the results)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        core = {k: doc.get(k) for k in ("data_source", "indicators")}
+    except (OSError, ValueError):
+        return sha256_file(path)
+    return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()
+
+
 def _combined(paths) -> str:
     hashes = sorted(sha256_file(p) for p in paths)
     return hashes[0] if len(hashes) == 1 else hashlib.sha256("\n".join(hashes).encode()).hexdigest()
@@ -285,6 +296,8 @@ def cache_key(analysis: Analysis, params: Mapping[str, Any], root: Path, *,
     upstream = {}
     for d in analysis.depends_on:
         files = _file_hashes(results_dir(d), exclude=_VOLATILE)
+        if "summary.json" in files:  # its parameter record may change without changing any result
+            files["summary.json"] = _summary_fingerprint(results_dir(d) / "summary.json")
         upstream[d] = _digest(files) if files else "absent"
     inputs = {
         "notebook_sha256": sha256_file(root / "notebooks" / analysis.notebook),
