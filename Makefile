@@ -39,6 +39,8 @@ help:
 # packages), then the package itself; tests/test_packaging.py compares `pip freeze` with the lock, using
 # the hash recorded below.
 $(VENV)/.installed: $(LOCK) pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+	  echo "warning: $(LOCK) was resolved for Python 3.11, $(PYTHON) is $$($(PYTHON) -V 2>&1)" >&2
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
 	$(BIN)/python tools/sync_env.py $(LOCK)
