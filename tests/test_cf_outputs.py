@@ -133,3 +133,22 @@ def test_every_pipeline_netcdf_passes_the_cf_checker(project_root, tmp_path):
         if errs:
             failures[str(f.relative_to(project_root))] = errs
     assert not failures, json.dumps(failures, indent=1)
+
+
+def test_er_product_round_trip_through_the_cf_writer(tmp_path):
+    """upscaling.write_netcdf (CF on disk) -> trends.load_er_products (package layout): same numbers."""
+    from landcarbon import upscaling as up
+    from landcarbon.trends import load_er_products
+
+    ds = _annual(years=tuple(range(1989, 1999)))
+    ds["P"] = (ds["TA"] * 0 + 800.0).assign_attrs(units="mm yr-1", long_name="precipitation")
+    ds["wet_days"] = (ds["TA"] * 0 + 120.0).assign_attrs(units="days yr-1")
+    up.write_netcdf(ds, tmp_path / "er_annual.nc")
+    with xr.open_dataset(tmp_path / "er_annual.nc", decode_times=False) as disk:
+        assert disk.attrs["Conventions"] == "CF-1.10" and "time" in disk.dims and disk["ER"].attrs["units"] == "g m-2 yr-1"
+        assert disk["P"].attrs["standard_name"] == "lwe_precipitation_rate"
+    ann, _ = load_er_products(tmp_path, data_source="demo", monthly=False)
+    assert ann["ER"].dims == ("year", "lat", "lon") and ann["year"].values.tolist() == list(range(1989, 1999))
+    np.testing.assert_array_equal(ann["ER"].values, ds["ER"].values.astype("float64"))
+    assert ann["ER"].attrs["units"] == "gC m-2 yr-1" and ann["P"].attrs["units"] == "mm yr-1"
+    assert _checker_errors(tmp_path / "er_annual.nc", tmp_path) == []

@@ -74,7 +74,7 @@ class Declared:
         if not self.literal:
             return "any literal"
         if self.default is None:
-            return "any literal (default None)"
+            return "any literal"
         return type(self.default).__name__
 
 
