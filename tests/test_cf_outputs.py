@@ -58,7 +58,9 @@ def _annual(years=(2001, 2002, 2003)) -> xr.Dataset:
          "GPP": (("year", "lat", "lon"), er * 2, {"units": "gC m-2 yr-1", "long_name": "gross primary production"}),
          "TA": (("year", "lat", "lon"), er / 50, {"units": "degC", "long_name": "air temperature"}),
          "area": (("lat", "lon"), np.full((2, 3), 1e10), {"units": "m2"}),
-         "land": (("lat", "lon"), np.ones((2, 3), bool))},
+         "land": (("lat", "lon"), np.ones((2, 3), bool)),
+         "zone": (("lat", "lon"), np.zeros((2, 3), "int8"),
+                  {"flag_values": np.array([0, 1, 2]), "flag_meanings": "boreal temperate tropical"})},
         coords={"year": np.array(years), "lat": lat, "lon": lon},
         attrs={"source": "demo:test@0", "conventions": "lat ascending, lon -180..180, NaN over ocean"})
     return ds
@@ -84,6 +86,7 @@ def test_to_cf_metadata():
     b = c["time_bnds"].values[0]
     assert b[1] - b[0] == 365 and c["time"].values[0] == pytest.approx(b.mean())
     assert c["land"].dtype == np.int8 and c["land"].attrs["flag_meanings"] == "false true"
+    assert c["zone"].attrs["flag_values"].dtype == np.int8  # CF 3.5: same type as the variable
 
 
 @pytest.mark.parametrize("units, expected", [("gC m-2 yr-1", ("g m-2 yr-1", True)), ("PgC yr-1", ("Pg yr-1", True)),

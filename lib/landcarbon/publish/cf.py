@@ -168,6 +168,10 @@ def to_cf(ds: xr.Dataset, *, title: str | None = None, summary: str | None = Non
         if v.dtype == bool:  # netCDF has no boolean: 0/1 flags with their meaning
             out[name] = v.astype("int8")
             a.update(flag_values=np.array([0, 1], dtype="int8"), flag_meanings="false true")
+        dtype = out[name].dtype
+        for key in ("flag_values", "flag_masks", "valid_min", "valid_max", "valid_range", "actual_range"):
+            if key in a and dtype.kind in "iuf":  # CF 2.5.1/3.5: the variable's own data type
+                a[key] = np.asarray(a[key]).astype(dtype)
         out[name].attrs = a
 
     if year_dim in out.dims and np.issubdtype(out[year_dim].dtype, np.integer):
