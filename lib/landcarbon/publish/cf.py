@@ -174,6 +174,15 @@ def to_cf(ds: xr.Dataset, *, title: str | None = None, summary: str | None = Non
                 a[key] = np.asarray(a[key]).astype(dtype)
         out[name].attrs = a
 
+    # CF 4/6.1: a coordinate variable is numeric and monotonic; string labels (region codes) become an
+    # auxiliary label coordinate "<dim>_label" of a dimension without coordinate variable
+    labelled = [d for d in out.dims if d in out.coords and out[d].dtype.kind in "OUS"]
+    for d in labelled:
+        labels = out[d].values.astype(str)
+        la = {"long_name": out[d].attrs.get("long_name", f"{d} label")}
+        out = out.drop_vars(d).assign_coords({f"{d}_label": ((d,), labels, la)})
+    if labelled:
+        out.attrs["landcarbon_label_dims"] = " ".join(labelled)
     if year_dim in out.dims and np.issubdtype(out[year_dim].dtype, np.integer):
         years = out[year_dim].values
         mid = (_days_since_1900(years) + _days_since_1900(years + 1)) / 2
@@ -205,6 +214,11 @@ def from_cf(ds: xr.Dataset) -> xr.Dataset:
         out = out.assign_coords({year_dim: out[year_dim].values.astype("int64")})
         out[year_dim].attrs = {}
         out.attrs = {k: v for k, v in out.attrs.items() if k != "landcarbon_year_dim"}
+    for d in str(out.attrs.get("landcarbon_label_dims", "")).split():
+        if f"{d}_label" in out.variables:
+            attrs = {k: v for k, v in out[f"{d}_label"].attrs.items() if k != "long_name" or v != f"{d} label"}
+            out = out.drop_vars(f"{d}_label").assign_coords({d: ((d,), out[f"{d}_label"].values.astype(str), attrs)})
+    out.attrs = {k: v for k, v in out.attrs.items() if k != "landcarbon_label_dims"}
     for name in list(out.variables):
         a = out[name].attrs
         if "landcarbon_units" in a:
