@@ -191,6 +191,7 @@ def test_stale_lock_is_taken_over(project, monkeypatch):
     lock.write_text(json.dumps({"pid": 999999, "host": "elsewhere", "started_utc": "2020-01-01T00:00:00+00:00",
                                 "command": "landcarbon run"}))
     monkeypatch.setenv("LANDCARBON_ROOT", str(project))
+    monkeypatch.delenv("LANDCARBON_DATA_PATH", raising=False)  # as in the CLI runs of this file (_env)
     said = []
     recs = pipeline.run(["alpha"], overrides={"alpha": {"sleep": 0.0}}, progress=False, echo=said.append)
     assert recs[0].status == "cached"
