@@ -240,6 +240,8 @@ def test_run_cache_outputs_and_provenance(project):
     executed = nbformat.read(project / "book" / "analyses" / "01_alpha.ipynb", as_version=4)
     injected = next(c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert "results_dir = None" in injected.source and "staging" not in injected.source.split("#")[0]
+    assert ".landcarbon" not in json.dumps(executed.metadata)  # no staging path in papermill's record
+    assert executed.metadata.papermill.output_path == "book/analyses/01_alpha.ipynb"
     assert (project / ".landcarbon" / "logs" / "alpha.log").is_file()
     assert not list((project / ".landcarbon" / "staging").iterdir())
 

@@ -535,16 +535,27 @@ def _kernel_env(root: Path, params_env: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def _reset_injected_results_dir(nb_path: Path, params: Mapping[str, Any], kernel: str) -> None:
+def _reset_injected_results_dir(nb_path: Path, params: Mapping[str, Any], kernel: str, root: Path,
+                                final_nb: Path) -> None:
     """In the executed copy, the injected ``results_dir`` (a staging path) becomes ``None``.
 
     Re-executing the published notebook by hand (or with nbval) then writes to the scratch folder
     ``results/_interactive/<name>/`` instead of a vanished staging path or the pipeline's results.
+    papermill's metadata names the notebook's paths relative to the compendium (no build-machine paths).
     """
     import nbformat
     from papermill.translators import translate_parameters
 
     nb = nbformat.read(str(nb_path), as_version=4)
+    pm_meta = nb.metadata.get("papermill", {})
+    if isinstance(pm_meta.get("parameters"), dict):
+        pm_meta["parameters"]["results_dir"] = None
+    for key, path in (("input_path", pm_meta.get("input_path")), ("output_path", str(final_nb))):
+        if path:
+            try:
+                pm_meta[key] = Path(path).resolve().relative_to(root.resolve()).as_posix()
+            except ValueError:
+                pm_meta[key] = Path(path).name
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
             shown = {**params, "results_dir": None}
@@ -626,7 +637,7 @@ def _execute(analysis: Analysis, params: dict[str, Any], root: Path, out_dir: Pa
                 f"notebook {analysis.notebook} ran but wrote no summary.json", where=f"results_dir = {stage_res}",
                 fix="pass the injected results_dir to prepare() and end the notebook with "
                     "landcarbon.publish.reporting.write_summary(..., out_dir=out)"))
-        _reset_injected_results_dir(stage_nb, params, kernel)
+        _reset_injected_results_dir(stage_nb, params, kernel, root, final_nb)
         outputs = _file_hashes(stage_res)
         summary = json.loads((stage_res / "summary.json").read_text(encoding="utf-8"))
         prov = {
