@@ -162,6 +162,9 @@ def coverage_mode(n_realisations: int, n_jobs: int = 2, scenarios=("S0", "S1")) 
         c = interval_coverage(errs, m)
         print(f"all scenarios {m:6s} coverage {100 * c['coverage']:.0f} % (95 % interval {100 * c['ci'][0]:.0f}-"
               f"{100 * c['ci'][1]:.0f} %, n = {c['n']})")
+    from landcarbon.flux.metrics import coverage_table
+
+    print(coverage_table(errs, "DT-RH").round(2).to_string(index=False))
 
 
 def main() -> None:

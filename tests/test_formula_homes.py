@@ -87,12 +87,19 @@ def _vpd_lim(n) -> bool:  # exp(-k * (v - v0))
         and any(_sub(f) for f in facs)
 
 
-def _rect(n) -> bool:  # a*b*r / (a*r + b)
+def _rect(n) -> bool:  # a*b*r / (a*r + b): the denominator's terms are made of the numerator's factors
     if not (isinstance(n, ast.BinOp) and isinstance(n.op, ast.Div)):
         return False
     num, den = n.left, n.right
-    return len(_mul_factors(num)) == 3 and isinstance(den, ast.BinOp) and isinstance(den.op, ast.Add) and \
-        any(len(_mul_factors(t)) == 2 for t in (den.left, den.right))
+    if len(_mul_factors(num)) != 3 or not (isinstance(den, ast.BinOp) and isinstance(den.op, ast.Add)):
+        return False
+    fac = [ast.dump(f) for f in _mul_factors(num)]
+    for prod, single in ((den.left, den.right), (den.right, den.left)):
+        pf = [ast.dump(f) for f in _mul_factors(prod)]
+        if len(pf) == 2 and all(f in fac for f in pf) and ast.dump(single) in fac and \
+                sorted(pf + [ast.dump(single)]) == sorted(fac):
+            return True
+    return False
 
 
 def _nonrect(n) -> bool:  # sqrt(s*s - 4*theta*...)
@@ -162,6 +169,7 @@ def test_patterns_recognise_the_formulas():
     for name, code in samples.items():
         assert any(PATTERNS[name](n) for n in ast.walk(ast.parse(code))), name
     assert not any(_rect(n) for n in ast.walk(ast.parse("al * al * rg * rg / (den * den)")))  # a derivative
+    assert not any(_rect(n) for n in ast.walk(ast.parse("b * x * x / (1.0 + c * x)")))  # a footprint shape
 
 
 def _imports(path: Path) -> set[tuple[str, str]]:

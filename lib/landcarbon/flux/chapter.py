@@ -149,7 +149,7 @@ def findings(*, claims: dict, coverage: dict | None = None, detha: pd.DataFrame 
                      f"{r['ci'][0]:.2g}–{r['ci'][1]:.2g}).")
     if coverage and coverage.get("n"):
         lines.append(f"The ±1σ interval of DT-RH's annual GPP held the truth in {100 * coverage['coverage']:.0f} % of "
-                     f"{coverage['n']} twin years (68 % expected).")
+                     f"{coverage['n']} twin years of the scenarios inside its model (S0, S1; 68 % expected).")
     if detha is not None:
         ok = (detha["within bar"] == "yes").sum()
         lines.append(f"On DE-Tha 1998, {ok} of {len(detha)} numbers are within the bars against REddyProc 1.3.3.")
@@ -201,8 +201,9 @@ def indicators(*, summary: pd.DataFrame, claims: dict, twin_source: str, detha: 
         ind["twin_s1_e0_ratio"] = _ind(c["mean"], "1", f"DT-RH growing-season E0,D/E0,N on S1 (truth {c['truth']:g}; "
                                        f"{c['verdict']})", None, twin_source)
     if coverage and coverage.get("n"):
-        ind["twin_gpp_sd_coverage"] = _ind(100 * coverage["coverage"], "%", f"share of realisations whose ±1σ annual "
-                                           f"GPP interval (DT-RH) contains the truth (n = {coverage['n']})", None, twin_source)
+        ind["twin_gpp_sd_coverage"] = _ind(100 * coverage["coverage"], "%", f"share of twin years (S0, S1) whose ±1σ "
+                                           f"annual GPP interval (DT-RH) contains the truth (n = {coverage['n']})", None,
+                                           twin_source)
     if detha is not None:
         for _, r in detha.iterrows():
             key = "detha_" + "".join(ch if ch.isalnum() else "_" for ch in r.quantity.lower().replace("*", "star")).strip("_")
