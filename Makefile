@@ -1,12 +1,12 @@
 # landcarbon — two commands do everything:
 #   make report   create .venv (once), install, run every analysis, build the book
 #   make test     same set-up, then the whole test suite (unit, nbval re-execution, report build, browser)
-# Options: make report PROFILE=full ; make test PYTEST_ARGS="-k budget"
+# Options: make report PROFILE=quick ; make test PYTEST_ARGS="-k budget"
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-PROFILE ?= quick
+PROFILE ?= full
 PYTEST_ARGS ?=
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export MPLBACKEND := Agg
@@ -15,7 +15,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 .PHONY: report test setup book clean help
 
 help:
-	@echo "make report [PROFILE=quick|full]  - run all analyses and build book/_build/html/index.html"
+	@echo "make report [PROFILE=full|quick]  - run all analyses (published: full) and build book/_build/html/index.html"
 	@echo "make test                         - run the whole test suite"
 	@echo "make clean                        - remove results, executed notebooks and the built book"
 

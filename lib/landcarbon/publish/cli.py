@@ -4,7 +4,7 @@ Examples::
 
     landcarbon data list
     landcarbon data verify de-tha-1998
-    landcarbon run --profile quick --only budget_closure -p budget_closure n_draws=5000
+    landcarbon run --profile quick --only budget_closure -p budget_closure n_mc=5000
     landcarbon report --profile full
 """
 from __future__ import annotations
@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="parameter profile of notebooks/analyses.yaml (default: quick)")
         sp.add_argument("--only", nargs="+", metavar="NAME", help="run only these analyses")
         sp.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "KEY=VALUE"),
-                        help="override a notebook parameter, e.g. -p budget_closure n_draws=5000")
+                        help="override a notebook parameter, e.g. -p budget_closure n_mc=5000")
         sp.add_argument("--force", action="store_true", help="ignore the cache and rerun")
         sp.add_argument("--data-source", choices=["auto", "real", "demo"], default="auto",
                         help="auto: real data when found, else demo (default)")
@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="run the analyses and build the Jupyter Book report")
     add_run_args(rep)
     rep.add_argument("--no-run", action="store_true", help="only (re)build the book from existing results")
+    rep.add_argument("--no-solutions", action="store_true",
+                     help="build a copy for students without the exercises' solutions (pages and search index) "
+                          "into book/_build/no-solutions/_build/html")
     sub.add_parser("analyses", help="list the analyses, their notebooks and dependencies")
     return p
 
@@ -136,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
             if not args.no_run:
                 _run(args)
-            index = build_report()
+            index = build_report(solutions=not args.no_solutions)
             print(f"report built: {index}")
             return 0
     except LandcarbonError as exc:
