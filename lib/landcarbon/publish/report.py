@@ -49,7 +49,7 @@ from .paths import project_root, results_dir
 
 __all__ = ["generate_pages", "build_report", "indicator_rows", "load_key_indicators", "KeyIndicator",
            "pretty_units", "display_value", "source_kind", "save_headline_figure", "figure_font_metadata",
-           "chapter_titles", "load_teaching", "no_solutions_site", "MIN_FONT_PT_KEY"]
+           "chapter_titles", "load_teaching", "no_solutions_site", "front_page_md", "binder_url", "MIN_FONT_PT_KEY"]
 
 #: PNG text key under which :func:`save_headline_figure` records the smallest font size drawn [pt].
 MIN_FONT_PT_KEY = "landcarbon:min_font_pt"
@@ -398,7 +398,7 @@ def _format_period(template: str, parameters: Mapping[str, Any], where: str) -> 
                                     where=where, fix=f"use one of {sorted(parameters)} or write the period out")) from None
 
 
-def _resolve_key_indicators(root: Path) -> tuple[list[dict], list[str], list[dict]]:
+def _resolve_key_indicators(root: Path, spec: Path | None = None) -> tuple[list[dict], list[str], list[dict]]:
     """Rows of the front page (entry + indicator + source), analyses not yet run, headline entries
     whose number came from demo data in this build (left out of the headline table)."""
     from .pipeline import load_analyses
@@ -407,7 +407,7 @@ def _resolve_key_indicators(root: Path) -> tuple[list[dict], list[str], list[dic
     summaries = _read_summaries(root)
     titles = chapter_titles(root)
     rows, not_run, demoted = [], [], []
-    for e in load_key_indicators(root=root):
+    for e in load_key_indicators(spec, root=root):
         doc = summaries.get(e.analysis)
         if doc is None:
             not_run.append(e.analysis)
@@ -853,16 +853,23 @@ def _chapters_md(root: Path) -> str:
 # ---------------------------------------------------------------------------------------------
 # putting it together
 # ---------------------------------------------------------------------------------------------
+def front_page_md(root: Path | None = None, spec: Path | str | None = None) -> dict[str, str]:
+    """The generated parts of the front page: ``{"key_messages": md, "headline_estimates": md,
+    "method_tests": md}`` from ``spec`` (default ``book/key_indicators.yaml``) and the summaries."""
+    root = root or project_root()
+    rows, not_run, demoted = _resolve_key_indicators(root, Path(spec) if spec else None)
+    return {"key_messages": _key_messages_md(rows), "headline_estimates": _headline_table_md(rows, demoted),
+            "method_tests": _method_table_md(rows, not_run)}
+
+
 def generate_pages(root: Path | None = None) -> Path:
     """Write ``book/generated/*.md`` (and figures) from results and the manifest; return the folder."""
     root = root or project_root()
     book = root / "book"
     gen = book / "generated"
     gen.mkdir(parents=True, exist_ok=True)
-    rows, not_run, demoted = _resolve_key_indicators(root)
-    write_text_atomic(gen / "key_messages.md", _key_messages_md(rows))
-    write_text_atomic(gen / "headline_estimates.md", _headline_table_md(rows, demoted))
-    write_text_atomic(gen / "method_tests.md", _method_table_md(rows, not_run))
+    for name, md in front_page_md(root).items():
+        write_text_atomic(gen / f"{name}.md", md)
     write_text_atomic(gen / "chapters.md", _chapters_md(root))
     write_text_atomic(gen / "indicators.md", _indicators_md(root))
     write_text_atomic(gen / "headlines.md", _headlines_md(root, book))
