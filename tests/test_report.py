@@ -46,8 +46,10 @@ def test_format_value(v, s, txt):
     ("gC m-2 yr-1", "gC m⁻² yr⁻¹"), ("umol m-2 s-1", "µmol m⁻² s⁻¹"), ("umol CO2 m-2 s-1", "µmol CO₂ m⁻² s⁻¹"),
     ("PgC yr-2", "PgC yr⁻²"), ("PgC/yr", "PgC yr⁻¹"), ("m s-1", "m s⁻¹"), ("km2", "km²"), ("1", "fraction"),
     ("%", "%"), ("TgC yr-1", "TgC yr⁻¹"), ("ppm", "ppm")])
-def test_pretty_units(raw, shown):
-    assert report.pretty_units(raw) == shown
+def test_units_as_printed(raw, shown):
+    from landcarbon.units import format_units
+
+    assert format_units(raw) == shown
 
 
 def test_display_value_fractions_minus_and_digits():
@@ -244,7 +246,7 @@ def test_teaching_metadata_matches_the_chapters(project_root):
     for c in chapters:
         nb = json.loads((project_root / "notebooks" / analyses[c["analysis"]].notebook).read_text())
         text = "".join("".join(cell["source"]) for cell in nb["cells"] if cell["cell_type"] == "markdown")
-        n = len(set(re.findall(r"\*\*Exercise (\d+)\.\*\*", text)))
+        n = len(set(re.findall(r"\*\*Exercise (\d+)\b", text)))
         assert len(c["exercises"]) == n, f"{c['analysis']}: {n} exercises in the notebook, {len(c['exercises'])} in teaching.yaml"
         assert c["objectives"] and c["prerequisites"]
     md = report._teaching_md(project_root)
@@ -457,3 +459,30 @@ def test_the_rendered_glossary_and_subtitle(project_root):
     glossary = (index.parent / "glossary.html").read_text(encoding="utf-8")
     kok = _text(glossary)[_text(glossary).index("Kok effect"):][:200]
     assert "光照对叶片呼吸的抑制" in kok and not re.match(r"Kok effect \(光抑制\)", kok)
+
+
+def test_prepare_records_parameters_for_write_summary(tmp_path, monkeypatch):
+    """write_summary() stores the notebook's declared parameters (as injected) without a hand-typed copy."""
+    import nbformat
+
+    from landcarbon.publish import notebook as lnb
+
+    root = tmp_path / "proj"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "data_manifest.yaml").write_text("version: 1\ndatasets: []\n")
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("results_dir = None\nn_mc = 1000  # draws\nyears = [2000, 2001]\nlabel: str = 'x'\nderived = n_mc * 2\n")
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    nbformat.write(nb, root / "notebooks" / "09_toy.ipynb")
+    (root / "notebooks" / "analyses.yaml").write_text(
+        "analyses:\n  - name: toy\n    notebook: 09_toy.ipynb\n    title: Toy\n")
+    assert lnb.notebook_parameters(root / "notebooks" / "09_toy.ipynb") == {
+        "results_dir": None, "n_mc": 1000, "years": [2000, 2001], "label": "x", "derived": ...}
+    monkeypatch.setenv("LANDCARBON_ROOT", str(root))
+    ns = {"results_dir": str(tmp_path / "res"), "n_mc": 5, "years": (1999,), "label": "y", "derived": 10,
+          "other": 1, "prepare": lnb.prepare}
+    exec("out = prepare('toy', results_dir, seed_style=False)", ns)
+    p = write_summary("toy", "demo:x@1", {"a": Indicator(1.0, "1", "a")}, out_dir=ns["out"])
+    doc = read_summary(p)
+    assert doc["parameters"] == {"results_dir": str(tmp_path / "res"), "n_mc": 5, "years": [1999], "label": "y", "derived": 10}

@@ -6,7 +6,7 @@ methods/categories; perceptually uniform ``viridis``/``cividis`` for magnitudes 
 """
 from __future__ import annotations
 
-__all__ = ["OKABE_ITO", "METHOD_COLOURS", "SEQUENTIAL_CMAP", "DIVERGING_CMAP", "apply_style"]
+__all__ = ["OKABE_ITO", "METHOD_COLOURS", "SEQUENTIAL_CMAP", "DIVERGING_CMAP", "apply_style", "mark_demo", "DEMO_MARK"]
 
 #: Okabe–Ito palette (black first), colour-blind safe.
 OKABE_ITO = ["#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
@@ -50,6 +50,50 @@ def apply_style() -> None:
         "font.size": 10,
         "svg.hashsalt": "landcarbon",  # deterministic SVG ids
     })
+
+
+DEMO_MARK = "DEMO — synthetic data"
+
+
+def mark_demo(target, text: str = DEMO_MARK, *, loc: str = "upper right", fontsize: float = 9.0):
+    """Put a visible "DEMO — synthetic data" stamp inside the axes of a figure drawn from the demo twin.
+
+    A screenshot of a demo figure must not pass for observations: the mark sits inside the plotting
+    area (not in a caption that gets cropped away).
+
+    Parameters
+    ----------
+    target : matplotlib Axes, sequence of Axes, or Figure
+        A Figure marks every axes except colour bars.
+    text : str
+        The stamp (default :data:`DEMO_MARK`).
+    loc : {"upper right", "upper left", "lower right", "lower left"}
+        Corner of each axes.
+
+    Returns
+    -------
+    list of the Text artists added (one per axes).
+    """
+    import matplotlib.figure
+
+    if isinstance(target, matplotlib.figure.Figure):
+        axes = [a for a in target.axes if a.get_label() != "<colorbar>"]
+    elif isinstance(target, (list, tuple)) or hasattr(target, "flat"):
+        axes = list(getattr(target, "flat", target))
+    else:
+        axes = [target]
+    corners = {"upper right": (0.98, 0.97, "right", "top"), "upper left": (0.02, 0.97, "left", "top"),
+               "lower right": (0.98, 0.03, "right", "bottom"), "lower left": (0.02, 0.03, "left", "bottom")}
+    if loc not in corners:
+        raise ValueError(f"loc must be one of {sorted(corners)}, not {loc!r}")
+    x, y, ha, va = corners[loc]
+    out = []
+    for ax in axes:
+        out.append(ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=fontsize, color="#B00020",
+                           fontweight="bold", zorder=1000, gid="landcarbon-demo-mark",
+                           bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "#B00020",
+                                 "alpha": 0.85, "linewidth": 0.8}))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------

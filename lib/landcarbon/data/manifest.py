@@ -23,9 +23,9 @@ The manifest lists every dataset the compendium can use. Each entry::
       demo_seed: 42
       source: Where the files were taken from (repository and commit, package file, portal).
       extract:                             # optional: compact real-data copy shipped in the package
-        files: [{name: gcb/global_budget.csv, sha256: ...}]   # relative to lib/landcarbon/data/embedded/
-        builder: landcarbon.data.sources.gcb:build_extract    # (raw_paths, out_dir) -> list[Path]
-        loader: landcarbon.data.sources.gcb:read_extract      # (paths, **loader_args) -> xarray.Dataset
+        files: [{name: site-info/fdk_site_info.csv, sha256: ...}]  # relative to lib/landcarbon/data/embedded/
+        builder: landcarbon.data.sites:build_site_info_extract     # (raw_paths, out_dir) -> list[Path]
+        loader: landcarbon.data.sites:read_site_info               # (paths, **loader_args) -> xarray.Dataset
         description: what the extract keeps (variables, years) and what it leaves out
 """
 from __future__ import annotations

@@ -14,7 +14,79 @@ from pathlib import Path
 
 from .paths import results_dir as default_results_dir
 
-__all__ = ["prepare", "show_source", "source_banner_markdown"]
+__all__ = ["prepare", "show_source", "source_banner_markdown", "notebook_parameters", "current_parameters"]
+
+#: What :func:`prepare` recorded for each analysis in this process: {analysis: {"results_dir", "parameters"}}.
+_RUN_CONTEXT: dict[str, dict] = {}
+
+
+def notebook_parameters(path: str | Path) -> dict:
+    """Names and default values declared in a notebook's ``parameters`` cell, read with :mod:`ast`.
+
+    The cell is never executed: only top-level ``NAME = <literal>`` assignments count (a default that is
+    not a literal is reported as ``...``). Raises :class:`~landcarbon.errors.PipelineError` naming the
+    notebook when it has no cell tagged ``parameters``.
+    """
+    import ast
+
+    import nbformat
+
+    from ..errors import PipelineError, located
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            try:
+                tree = ast.parse(cell.source)
+            except SyntaxError as exc:
+                raise PipelineError(located(f"parameters cell is not valid Python ({exc.msg})",
+                                            where=f"{path}, cell {i}, line {exc.lineno}")) from exc
+            out = {}
+            for node in tree.body:
+                targets = node.targets if isinstance(node, ast.Assign) else (
+                    [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else [])
+                for t in targets:
+                    if isinstance(t, ast.Name):
+                        try:
+                            out[t.id] = ast.literal_eval(node.value)
+                        except ValueError:
+                            out[t.id] = ...
+            return out
+    raise PipelineError(located("notebook has no cell tagged 'parameters'", where=str(path),
+                                fix="tag the first code cell 'parameters' (papermill convention)"))
+
+
+def _declared_parameter_names(analysis: str) -> list[str] | None:
+    try:
+        from .paths import project_root
+        from .pipeline import load_analyses
+
+        root = project_root()
+        a = load_analyses(root).get(analysis)
+        if a is None:
+            return None
+        return list(notebook_parameters(root / "notebooks" / a.notebook))
+    except Exception:  # noqa: BLE001 - outside a compendium checkout the record is simply absent
+        return None
+
+
+def current_parameters(analysis: str) -> dict | None:
+    """The parameter values :func:`prepare` recorded for ``analysis`` in this process (or ``None``)."""
+    ctx = _RUN_CONTEXT.get(analysis)
+    return None if ctx is None else dict(ctx["parameters"])
+
+
+def _jsonable(v):
+    import json
+
+    try:
+        json.dumps(v)
+        return v
+    except TypeError:
+        if isinstance(v, (tuple, set, frozenset)):
+            return [_jsonable(x) for x in v]
+        return repr(v)
 
 
 def prepare(analysis: str, results_dir: str | Path | None = None, *, seed_style: bool = True) -> Path:
@@ -25,6 +97,15 @@ def prepare(analysis: str, results_dir: str | Path | None = None, *, seed_style:
     """
     out = Path(results_dir) if results_dir else default_results_dir(analysis)
     out.mkdir(parents=True, exist_ok=True)
+    # Record the parameter values the notebook runs with (papermill injects them as globals of the
+    # caller), so write_summary() stores them without a hand-typed copy.
+    import inspect
+
+    caller = inspect.currentframe().f_back
+    names = _declared_parameter_names(analysis) or []
+    ns = caller.f_globals if caller is not None else {}
+    _RUN_CONTEXT[analysis] = {"results_dir": out,
+                              "parameters": {n: _jsonable(ns[n]) for n in names if n in ns}}
     if seed_style:
         _use_inline_figures()
         from ..plotting import apply_style

@@ -178,6 +178,17 @@ def _data_fingerprints(datasets: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def _summary_fingerprint(path: Path) -> str:
+    """sha256 of what a downstream analysis reads from an upstream summary: its data source and
+    indicators (not the upstream's parameter record, which changes without changing the results)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        core = {k: doc.get(k) for k in ("data_source", "indicators")}
+    except (OSError, ValueError):
+        return sha256_file(path)
+    return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()
+
+
 def _combined(paths) -> str:
     hashes = sorted(sha256_file(p) for p in paths)
     return hashes[0] if len(hashes) == 1 else hashlib.sha256("\n".join(hashes).encode()).hexdigest()
@@ -188,7 +199,7 @@ def cache_key(analysis: Analysis, params: Mapping[str, Any], root: Path) -> tupl
     upstream = {}
     for d in analysis.depends_on:
         s = results_dir(d) / "summary.json"
-        upstream[d] = sha256_file(s) if s.is_file() else "absent"
+        upstream[d] = _summary_fingerprint(s) if s.is_file() else "absent"
     inputs = {
         "notebook_sha256": sha256_file(root / "notebooks" / analysis.notebook),
         "parameters": dict(sorted(params.items())),

@@ -58,40 +58,14 @@ MIN_FONT_PT_KEY = "landcarbon:min_font_pt"
 # ---------------------------------------------------------------------------------------------
 # units and values as a reader sees them
 # ---------------------------------------------------------------------------------------------
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-#: unit symbols that may carry a positive exponent written without a sign (m2 -> m²)
-_POWERED = {"m", "cm", "mm", "km", "s", "yr", "d", "h", "K", "ha"}
 _FRACTION_UNITS = {"1", "fraction", "-", ""}
 
 
 def pretty_units(units: str | None) -> str:
-    """Units as printed on a page: ``gC m-2 yr-1`` → ``gC m⁻² yr⁻¹``, ``umol`` → ``µmol``, ``CO2`` → ``CO₂``.
+    """Units as printed on a page (the one formatting rule of :func:`landcarbon.units.format_units`)."""
+    from ..units import format_units
 
-    Negative exponents are always superscripts; positive ones only after a unit symbol (``m2`` → ``m²``),
-    so chemical formulae keep their subscripts. Dimensionless units (``1``) print as ``fraction``.
-
-    Examples
-    --------
-    >>> pretty_units("umol CO2 m-2 s-1")
-    'µmol CO₂ m⁻² s⁻¹'
-    >>> pretty_units("PgC/yr")
-    'PgC yr⁻¹'
-    """
-    u = (units or "").strip()
-    if u in _FRACTION_UNITS:
-        return "fraction"
-    u = re.sub(r"\bumol\b", "µmol", u)
-    u = re.sub(r"/\s*([A-Za-z]+)\b", r" \1-1", u)  # PgC/yr -> PgC yr-1
-    out = []
-    for tok in u.split():
-        m = re.fullmatch(r"([A-Za-zµ]+)(-?\d+)", tok)
-        if m and (m.group(2).startswith("-") or m.group(1) in _POWERED):
-            tok = m.group(1) + m.group(2).translate(_SUPERSCRIPT)
-        elif re.fullmatch(r"(?:CO|CH|N|O|H)\d", tok) or tok in ("CO2", "CH4", "N2O"):
-            tok = tok.translate(_SUBSCRIPT)
-        out.append(tok)
-    return " ".join(out)
+    return format_units(units)
 
 
 def display_value(value: float, sigma: float | None, units: str | None, *, digits: int | None = None) -> tuple[str, str]:

@@ -66,7 +66,11 @@ def _as_indicator(name: str, obj: Any) -> Indicator:
 def write_summary(analysis: str, data_source: str, indicators: Mapping[str, Any], *,
                   out_dir: Path | str | None = None, parameters: Mapping[str, Any] | None = None,
                   extra: Mapping[str, Any] | None = None) -> Path:
-    """Write ``summary.json`` atomically into ``out_dir`` (default ``results/<analysis>/``)."""
+    """Write ``summary.json`` atomically into ``out_dir`` (default ``results/<analysis>/``).
+
+    ``parameters`` defaults to the values :func:`landcarbon.publish.notebook.prepare` recorded from the
+    notebook's ``parameters`` cell, so notebooks need not retype them.
+    """
     inds = {}
     for k, v in indicators.items():
         d = asdict(_as_indicator(k, v))
@@ -74,6 +78,10 @@ def write_summary(analysis: str, data_source: str, indicators: Mapping[str, Any]
             del d["source"]  # inherits the analysis' data_source
         inds[k] = d
     doc: dict[str, Any] = {"analysis": analysis, "data_source": data_source, "indicators": inds}
+    if parameters is None:  # what prepare() recorded from the notebook's parameters cell
+        from .notebook import current_parameters
+
+        parameters = current_parameters(analysis)
     if parameters:
         doc["parameters"] = {k: v for k, v in parameters.items()}
     if extra:
