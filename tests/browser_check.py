@@ -275,9 +275,10 @@ class Chromium:
         return time.monotonic() - t0
 
     def set_viewport(self, width: int, height: int | None = None, *, mobile: bool | None = None) -> None:
-        """Emulate a screen ``width`` CSS pixels wide (``mobile`` defaults to width < 600)."""
+        """Emulate a window ``width`` CSS pixels wide. Not as a "mobile" device by default: a mobile
+        viewport without ``<meta name=viewport>`` would lay out 980 px wide and hide an overflow."""
         self.width, self.height = width, height or self.height
-        self.mobile = width < 600 if mobile is None else mobile
+        self.mobile = False if mobile is None else mobile
         self.call("Emulation.setDeviceMetricsOverride", width=self.width, height=self.height, deviceScaleFactor=1,
                   mobile=self.mobile)
 

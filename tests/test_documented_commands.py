@@ -26,7 +26,6 @@ A command no rule covers fails the test: add a rule here when you document a new
 """
 from __future__ import annotations
 
-import ast
 import json
 import os
 import re
@@ -128,22 +127,10 @@ def readme_python_blocks() -> list[str]:
 # checking
 # ------------------------------------------------------------------------------------------------
 def notebook_parameters(notebook: Path) -> dict:
-    """Names and default values of the cell tagged ``parameters`` (parsed, never executed)."""
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
-    for cell in nb["cells"]:
-        if cell["cell_type"] == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
-            out = {}
-            for node in ast.parse("".join(cell["source"])).body:
-                targets = node.targets if isinstance(node, ast.Assign) else \
-                    [node.target] if isinstance(node, ast.AnnAssign) else []
-                for t in targets:
-                    if isinstance(t, ast.Name):
-                        try:
-                            out[t.id] = ast.literal_eval(node.value)
-                        except ValueError:
-                            out[t.id] = ...
-            return out
-    raise AssertionError(f"{notebook.name} has no cell tagged 'parameters'")
+    """Names and defaults of the notebook's ``parameters`` cell (the library's parser: ``ast``, never run)."""
+    from landcarbon.publish.notebook import notebook_parameters as parse
+
+    return parse(notebook)
 
 
 def _type_ok(value, default) -> bool:
