@@ -35,6 +35,9 @@ __all__ = [
     "ppm_to_PgC",
     "TgC_to_PgC",
     "PgC_to_TgC",
+    "ktC_to_PgC",
+    "G_PER_KT",
+    "CO2_PER_C",
     "celsius_to_kelvin",
     "kelvin_to_celsius",
     "hPa_to_kPa",
@@ -66,6 +69,10 @@ SECONDS_PER_YEAR = SECONDS_PER_DAY * DAYS_PER_YEAR
 EARTH_RADIUS_M = 6.371e6
 G_PER_PG = 1e15
 G_PER_TG = 1e12
+#: Grams per thousand metric tonnes (the CDIAC national-emission unit, "thousand metric tons of carbon").
+G_PER_KT = 1e9
+#: Mass ratio CO2 : C = 44.009 / 12.011 = 3.664 (the factor the Global Carbon Budget workbooks state).
+CO2_PER_C = 3.664
 #: Planck constant [J s] (SI 2019 exact value).
 PLANCK_J_S = 6.62607015e-34
 #: Speed of light in vacuum [m s-1] (exact).
@@ -127,6 +134,11 @@ def TgC_to_PgC(x):
 def PgC_to_TgC(x):
     """PgC → TgC (1 PgC = 1000 TgC)."""
     return x * 1000.0
+
+
+def ktC_to_PgC(x):
+    """Thousand tonnes of carbon (CDIAC, Boden, Marland & Andres) → PgC (1 PgC = 10⁶ ktC)."""
+    return x * (G_PER_KT / G_PER_PG)
 
 
 def celsius_to_kelvin(t):
@@ -289,6 +301,12 @@ _ALIASES = {
     "umol mol-1": "ppm",
     "pgc yr-1": "PgC yr-1",
     "pgc/yr": "PgC yr-1",
+    # Global Carbon Budget workbooks: 1 GtC = 1 PgC = 10^15 gC ("billion tonnes of carbon")
+    "gtc/yr": "PgC yr-1",
+    "gtc yr-1": "PgC yr-1",
+    "ppm/yr": "ppm yr-1",
+    "ppm yr-1": "ppm yr-1",
+    "ktc yr-1": "ktC yr-1",
     "tgc yr-1": "TgC yr-1",
 }
 
@@ -304,6 +322,8 @@ _CONVERSIONS = {
     ("gC m-2 d-1", "umol m-2 s-1"): gC_m2_d_to_umol_m2_s,
     ("TgC yr-1", "PgC yr-1"): TgC_to_PgC,
     ("PgC yr-1", "TgC yr-1"): PgC_to_TgC,
+    ("ktC yr-1", "PgC yr-1"): ktC_to_PgC,
+    ("ppm yr-1", "PgC yr-1"): ppm_to_PgC,
     ("m", "mm"): lambda x: x * 1000.0,
     ("J m-2", "W m-2"): lambda x: x / SECONDS_PER_DAY,  # daily accumulation -> daily mean
     ("W m-2", "MJ m-2 d-1"): wm2_to_mj_m2_d,

@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("id")
     f = dsub.add_parser("fetch", help="download a dataset's files that have a URL (sha256 checked)")
     f.add_argument("id")
+    f.add_argument("--allow-unhashed", action="store_true",
+                   help="also download files whose manifest entry has no sha256 (refused by default)")
 
     def add_run_args(sp):
         sp.add_argument("--profile", choices=["quick", "full"], default="quick",
@@ -100,11 +102,11 @@ def _cmd_data(args) -> int:
         print(f"  demo generator: {info['demo']}")
         return 0
     if args.data_command == "fetch":
-        res = data.fetch(args.id)
+        res = data.fetch(args.id, allow_unhashed=args.allow_unhashed)
         for p in res.paths:
             print(f"ok  {p}  ({res.origin.get(str(p))})")
         for m in res.missing:
-            print(f"not downloadable: {m.label}\n  how to obtain: {res.dataset.access}")
+            print(f"not downloadable (no URL in the manifest): {m.label}\n  how to obtain: {res.dataset.access}")
         return 0 if res.complete else 1
     return 2
 

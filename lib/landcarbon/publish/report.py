@@ -614,6 +614,7 @@ def _datasets_md() -> str:
         try:
             res = resolve_files(ds.id, check=False)
             status = "real files found" if res.complete and res.paths else (
+                "raw files not present — the shipped real-data extract is used" if ds.extract else
                 "not present — demo digital twin used" if ds.demo else "not present")
         except Exception as exc:  # noqa: BLE001
             status = f"error: {type(exc).__name__}"
