@@ -187,6 +187,24 @@ def test_period_in_summary_wins_and_must_agree(project_root, results):
         report.front_page_md(project_root, spec)
 
 
+def test_period_auto_reads_the_description(project_root, results):
+    res, spec = results
+    _summaries(res)
+    write_summary("budget_closure", LIT,
+                  {"china_land_sink": Indicator(0.34, "PgC yr-1", "closed budget, 2001–2010 mean", 0.109),
+                   "china_sink_topdown": Indicator(0.45, "PgC yr-1", "top-down in 2008", 0.25),
+                   "china_sink_bottomup": Indicator(0.292, "PgC yr-1", "bottom-up", 0.091)},
+                  out_dir=res / "budget_closure")
+    spec.write_text(SPEC.replace('period: "2000s"', "period: auto").replace('period: "2006–2009"', "period: auto"))
+    md = report.front_page_md(project_root, spec)
+    assert "| 2001–2010 | " in md["headline_estimates"] and "| 2008 | " in md["headline_estimates"]
+    assert "*2001–2010; published values;" in md["key_messages"]
+    spec.write_text(SPEC.replace('period: "1998"', "period: auto", 1).replace('label: "DE-Tha GPP, night-time"',
+                                                                              'label: "x"'))
+    with pytest.raises(PipelineError, match="`period: auto`, but the description names no year: 'GPP NT'"):
+        report.front_page_md(project_root, spec)
+
+
 def test_too_many_key_messages_fail(project_root, results):
     res, spec = results
     _summaries(res)

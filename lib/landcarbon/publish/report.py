@@ -363,6 +363,18 @@ def _read_summaries(root: Path) -> dict[str, dict]:
     return out
 
 
+_PERIOD_IN_TEXT = re.compile(r"\b(1[89]\d\d|20\d\d)(?:\s*[–-]\s*(1[89]\d\d|20\d\d))?\b")
+
+
+def _period_from_description(description: str, where: str) -> str:
+    """``period: auto``: the first year or year range named in the indicator's description."""
+    m = _PERIOD_IN_TEXT.search(description or "")
+    if not m:
+        raise PipelineError(located(f"`period: auto`, but the description names no year: {description!r}",
+                                    where=where, fix="write the period out in the entry"))
+    return m.group(1) + (f"–{m.group(2)}" if m.group(2) else "")
+
+
 def _format_period(template: str, parameters: Mapping[str, Any], where: str) -> str:
     """``"{years[0]}–{years[1]}"`` with the analysis' recorded parameters (so the period follows the profile)."""
     try:
@@ -394,7 +406,10 @@ def _resolve_key_indicators(root: Path, spec: Path | None = None) -> tuple[list[
                 f"key indicator {e.indicator!r} is not in results/{e.analysis}/summary.json",
                 where=e.where, fix="rename it there to an indicator the analysis writes "
                                    f"(it writes: {', '.join(sorted(doc['indicators']))})"))
-        entry_period = _format_period(e.period, doc.get("parameters") or {}, e.where) if e.period else None
+        if e.period == "auto":
+            entry_period = _period_from_description(ind.get("description", ""), e.where)
+        else:
+            entry_period = _format_period(e.period, doc.get("parameters") or {}, e.where) if e.period else None
         period = ind.get("period") or entry_period
         if ind.get("period") and entry_period and str(ind["period"]) != entry_period:
             raise PipelineError(located(
