@@ -504,3 +504,21 @@ def test_prepare_records_parameters_for_write_summary(tmp_path, monkeypatch):
     p = write_summary("toy", "demo:x@1", {"a": Indicator(1.0, "1", "a")}, out_dir=ns["out"])
     doc = read_summary(p)
     assert doc["parameters"] == {"results_dir": str(tmp_path / "res"), "n_mc": 5, "years": [1999], "label": "y", "derived": 10}
+
+
+def test_binder_buttons_appear_with_a_repository_address(project_root, tmp_path, monkeypatch):
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(project_root / "notebooks", root / "notebooks")
+    shutil.copy(project_root / "data_manifest.yaml", root / "data_manifest.yaml")
+    (root / "book").mkdir()
+    cfg = (project_root / "book" / "_config.yml").read_text()
+    (root / "book" / "_config.yml").write_text(cfg)
+    md = report._downloads_md(root)
+    assert "Run online" not in md and "lc-binder" not in md and "without a public repository address" in md
+    (root / "book" / "_config.yml").write_text(cfg.replace('url: ""', 'url: "https://github.com/org/landcarbon"', 1))
+    md = report._downloads_md(root)
+    assert "| Run online |" in md
+    assert 'href="https://mybinder.org/v2/gh/org/landcarbon/main?labpath=notebooks%2F05_budget_closure.ipynb"' in md
+    assert 'src="_static/binder-badge.svg"' in md  # a local image: nothing is requested when the page loads

@@ -789,14 +789,14 @@ def _downloads_md(root: Path) -> str:
     branch = (cfg.get("repository") or {}).get("branch") or "main"
     hub = (((cfg.get("sphinx") or {}).get("config") or {}).get("landcarbon_binderhub_url") or "https://mybinder.org").strip()
     titles = chapter_titles(root)
-    out = ["| Chapter | Notebook | Run online |", "|---|---|---|"]
+    out = ["| Chapter | Notebook | Run online |", "|---|---|---|"] if repo else ["| Chapter | Notebook |", "|---|---|"]
     for a in load_analyses(root).values():
         nb = f"notebooks/{a.notebook}"
-        launch = (f'<a class="lc-binder" href="{binder_url(repo, branch=branch, binderhub_url=hub, path=nb)}">'
-                  f'<img src="_static/binder-badge.svg" alt="launch on Binder" width="109" height="20"></a>'
-                  if repo else "—")
-        out.append(f"| {_link(f'/analyses/{Path(a.notebook).stem}', titles[a.name])} | "
-                   f"{{download}}`{a.notebook} </../{nb}>` | {launch} |")
+        row = f"| {_link(f'/analyses/{Path(a.notebook).stem}', titles[a.name])} | {{download}}`{a.notebook} </../{nb}>` |"
+        if repo:
+            row += (f' <a class="lc-binder" href="{binder_url(repo, branch=branch, binderhub_url=hub, path=nb)}">'
+                    f'<img src="_static/binder-badge.svg" alt="launch on Binder" width="109" height="20"></a> |')
+        out.append(row)
     out += ["", "Environment: {download}`environment.yml </../environment.yml>` (conda) · "
                 "{download}`pyproject.toml </../pyproject.toml>` (pip)", ""]
     if repo:
