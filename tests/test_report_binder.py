@@ -29,7 +29,8 @@ def test_binder_environment_is_environment_yml_without_the_editable_install(proj
     binder_env = yaml.safe_load((project_root / ".binder" / "environment.yml").read_text())
     rc, rp = _deps(root_env)
     bc, bp = _deps(binder_env)
-    assert bc == rc, f"conda packages differ: only in .binder {bc - rc}, only in environment.yml {rc - bc}"
+    assert bc == rc, (f"conda packages differ: only in .binder {bc - rc}, only in environment.yml {rc - bc}; "
+                      "copy environment.yml to .binder/environment.yml without its `- -e .` line")
     assert bp == rp - {"-e ."}, f"pip packages differ: {bp ^ (rp - {'-e .'})}"
     assert "-e ." not in bp  # repo2docker installs environment.yml before the repository is copied in
     assert any(str(d).startswith("python=3.11") for d in bc)
