@@ -444,8 +444,12 @@ _OVERFLOW_JS = r"""
   const de = document.documentElement, W = window.innerWidth;
   const out = {scrollWidth: de.scrollWidth, innerWidth: W, offenders: []};
   if (de.scrollWidth <= W) return out;
-  const clipped = e => { for (let p = e.parentElement; p; p = p.parentElement) {
-      const ox = getComputedStyle(p).overflowX; if (ox !== 'visible' && p !== document.body && p !== de) return true; }
+  // an element inside a scrolling/clipping box, or in a fixed (off-canvas) drawer, cannot widen the page
+  const clipped = e => { if (getComputedStyle(e).position === 'fixed') return true;
+      for (let p = e.parentElement; p; p = p.parentElement) {
+        const cs = getComputedStyle(p);
+        if (cs.position === 'fixed') return true;
+        if (cs.overflowX !== 'visible' && p !== document.body && p !== de) return true; }
       return false; };
   const wide = [];
   for (const e of document.body.querySelectorAll('*')) {

@@ -124,12 +124,12 @@ def test_front_page_reads_every_number_from_the_summaries(project_root, results)
     km, head, tests = md["key_messages"], md["headline_estimates"], md["method_tests"]
     # key messages: numbers with uncertainty and units, period, source and a link appended
     assert km.startswith("```{admonition} Key messages\n:class: lc-key-messages")
-    assert "**China's land took up 0.34\u00a0±\u00a00.11\u00a0PgC\u00a0yr⁻¹**" in km
-    assert "top-down 0.45\u00a0±\u00a00.25\u00a0PgC\u00a0yr⁻¹" in km and "{cite:p}`jiang2016closure`" in km
+    assert "**China's land took up 0.34\u00a0±\u00a00.11\u00a0PgC yr⁻¹**" in km
+    assert "top-down 0.45\u00a0±\u00a00.25\u00a0PgC yr⁻¹" in km and "{cite:p}`jiang2016closure`" in km
     assert "*2000s; published values; {doc}`" in km and "</analyses/05_budget_closure>`.*" in km
     assert "*1998; observations; " in km
     # a sigma-less truth printed with the decimals of the estimate it is compared with
-    assert "117.6\u00a0±\u00a01.6\u00a0PgC\u00a0yr⁻¹, against a true 116.6\u00a0PgC\u00a0yr⁻¹" in km
+    assert "117.6\u00a0±\u00a01.6\u00a0PgC yr⁻¹, against a true 116.6\u00a0PgC yr⁻¹" in km
     assert "*1989–2018 mean; demo twin; " in km  # period from the analysis' recorded parameters
     assert len(re.findall(r"^\d\. ", km, flags=re.M)) == 3
     # headline table: observations and published values only, with a Period column
@@ -197,7 +197,7 @@ def test_period_auto_reads_the_description(project_root, results):
                   out_dir=res / "budget_closure")
     spec.write_text(SPEC.replace('period: "2000s"', "period: auto").replace('period: "2006–2009"', "period: auto"))
     md = report.front_page_md(project_root, spec)
-    assert "| 2001–2010 | " in md["headline_estimates"] and "| 2008 | " in md["headline_estimates"]
+    assert "| 2001\u2060–\u20602010 | " in md["headline_estimates"] and "| 2008 | " in md["headline_estimates"]
     assert "*2001–2010; published values;" in md["key_messages"]
     spec.write_text(SPEC.replace('period: "1998"', "period: auto", 1).replace('label: "DE-Tha GPP, night-time"',
                                                                               'label: "x"'))

@@ -88,6 +88,12 @@ def _decimals(text: str) -> int:
     return len(m.group(1) or "") if m else 0
 
 
+def _period_cell(period: str) -> str:
+    """A short period ("2015–2024") on one line; a long description may wrap."""
+    text = _md_escape(period)
+    return text.replace("–", "\u2060–\u2060").replace(" ", "\u00a0") if len(text) <= 12 else text
+
+
 def _nobreak(text: str) -> str:
     """Keep a value or unit on one line in a table cell."""
     return text.replace(" ", "\u00a0")
@@ -302,7 +308,8 @@ class _Shown:
         return self.pm.split(" ± ")[1]
 
     def __format__(self, spec: str) -> str:
-        return _nobreak(f"{self.pm} {self.units}")
+        # the number and its first unit stay together; longer units may wrap on a phone
+        return f"{_nobreak(self.pm)}\u00a0{self.units}" if self.units else _nobreak(self.pm)
 
 
 _PLACEHOLDER = re.compile(r"\{(?P<name>[a-z_]+)(?:\[(?P<analysis>[A-Za-z0-9_]+)\]\[(?P<ind>[A-Za-z0-9_]+)\])?"
@@ -476,7 +483,7 @@ def _headline_table_md(rows: list[dict], demoted: list[dict]) -> str:
         for r in head:
             value, units = _row_cells(r)
             out.append(f"| {_md_escape(r['entry'].label)} | {_nobreak(value)} | {_nobreak(units)} | "
-                       f"{_md_escape(r['period'])} | {_source_badge(r['source'])} | {_link(r['link'], r['chapter'])} |")
+                       f"{_period_cell(r['period'])} | {_source_badge(r['source'])} | {_link(r['link'], r['chapter'])} |")
         md = "\n".join(out) + "\n"
     if demoted:
         md += ("\n*Not shown because this build had no real data for them (the demo twin stood in; see "
@@ -498,7 +505,7 @@ def _method_table_md(rows: list[dict], not_run: list[str]) -> str:
                                                  digits=_decimals(value))
                 truth = t_value if t_units == units else f"{t_value} {t_units}"
             out.append(f"| {_md_escape(r['entry'].label)} | {_nobreak(value)} | {_nobreak(truth)} | {_nobreak(units)} | "
-                       f"{_md_escape(r['period'])} | {_source_badge(r['source'])} | {_link(r['link'], r['chapter'])} |")
+                       f"{_period_cell(r['period'])} | {_source_badge(r['source'])} | {_link(r['link'], r['chapter'])} |")
         md = "\n".join(out) + "\n"
     if not_run:
         md += "\n```{warning}\nNot yet run, so missing from this page: " + ", ".join(not_run) + \
