@@ -233,6 +233,8 @@ def describe_source(source_attr: str) -> str:
         return f"REAL data (sha256 {source_attr[5:17]}…)"
     if source_attr.startswith("demo:"):
         return f"DEMO digital twin ({source_attr[5:]}) — synthetic data with known truth, not observations"
+    if source_attr.startswith("literature:"):
+        return f"PUBLISHED (transcribed) numbers from the literature, manifest id {source_attr[11:]} — not observations"
     return source_attr
 
 
