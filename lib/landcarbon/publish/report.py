@@ -68,15 +68,22 @@ def pretty_units(units: str | None) -> str:
     return format_units(units)
 
 
-def display_value(value: float, sigma: float | None, units: str | None, *, digits: int | None = None) -> tuple[str, str]:
+_SHARE_WORDS = re.compile(r"\b(share|fraction|proportion|coverage|percentage)\b", re.IGNORECASE)
+
+
+def display_value(value: float, sigma: float | None, units: str | None, *, digits: int | None = None,
+                  description: str | None = None) -> tuple[str, str]:
     """``(value text, units text)`` for a page: 2 significant digits of σ (see ``format_value``), a true
-    minus sign, dimensionless fractions as %. ``digits`` fixes the number of decimals (to print a truth
-    like the estimate it is compared with)."""
+    minus sign. A dimensionless number (units ``1``) prints in % when its description calls it a share
+    or fraction, else as a plain number without units (a count, a χ², an R²). ``digits`` fixes the
+    number of decimals (to print a truth like the estimate it is compared with)."""
     from .reporting import format_value
 
     u = (units or "").strip()
-    if u in _FRACTION_UNITS:
+    if u in _FRACTION_UNITS and _SHARE_WORDS.search(description or "") and abs(value) <= 1:
         text, shown = format_value(100 * value, None if sigma is None else 100 * sigma, digits), "%"
+    elif u in _FRACTION_UNITS:
+        text, shown = format_value(value, sigma, digits), ""
     else:
         text, shown = format_value(value, sigma, digits), pretty_units(u)
     return (text[1:] and "\u2212" + text[1:] if text.startswith("-") else text), shown
@@ -213,7 +220,8 @@ def indicator_rows(root: Path | None = None) -> list[dict]:
             continue
         doc = read_summary(p)
         for key, ind in doc["indicators"].items():
-            value, units = display_value(ind["value"], ind.get("sigma"), ind.get("units", ""))
+            value, units = display_value(ind["value"], ind.get("sigma"), ind.get("units", ""),
+                                         description=ind.get("description"))
             rows.append({
                 "analysis": a.name, "chapter": titles[a.name], "doc": f"/analyses/{Path(a.notebook).stem}",
                 "name": key, "description": ind.get("description", key), "value": value, "units": units,
@@ -296,7 +304,8 @@ class _Shown:
 
     def __init__(self, ind: Mapping[str, Any], where: str, *, digits: int | None = None):
         self.raw, self._where = ind, where
-        self.pm, self.units = display_value(ind["value"], ind.get("sigma"), ind.get("units"), digits=digits)
+        self.pm, self.units = display_value(ind["value"], ind.get("sigma"), ind.get("units"), digits=digits,
+                                            description=ind.get("description"))
         self.value = self.pm.split(" ± ")[0]
 
     @property
@@ -450,7 +459,7 @@ def _link(target: str, text: str) -> str:
 
 def _row_cells(row: dict) -> tuple[str, str]:
     ind = row["ind"]
-    return display_value(ind["value"], ind.get("sigma"), ind.get("units"))
+    return display_value(ind["value"], ind.get("sigma"), ind.get("units"), description=ind.get("description"))
 
 
 _SOURCE_WORDS = {"observations": "observations", "published": "published values", "demo": "demo twin",
@@ -502,6 +511,7 @@ def _method_table_md(rows: list[dict], not_run: list[str]) -> str:
             truth = "—"
             if r["truth"] is not None:
                 t_value, t_units = display_value(r["truth"]["value"], r["truth"].get("sigma"), r["truth"].get("units"),
+                                                 description=r["truth"].get("description"),
                                                  digits=_decimals(value))
                 truth = t_value if t_units == units else f"{t_value} {t_units}"
             out.append(f"| {_md_escape(r['entry'].label)} | {_nobreak(value)} | {_nobreak(truth)} | {_nobreak(units)} | "
