@@ -54,7 +54,7 @@ def test_units_as_printed(raw, shown):
 
 def test_display_value_fractions_minus_and_digits():
     assert report.display_value(0.7059, None, "1", description="land-area share where ...") == ("71", "%")
-    assert report.display_value(0.1285, 0.021, "1", description="airborne fraction") == ("12.8 ± 2.1", "%")
+    assert report.display_value(0.1285, 0.021, "1", description="airborne fraction") == ("12.9 ± 2.1", "%")
     assert report.display_value(0.963, None, "1", description="mean chi2 = 2 J / m") == ("0.96", "")
     assert report.display_value(100, None, "1", description="prior and noise draws") == ("100", "")
     assert report.display_value(-0.3687, 0.0558, "PgC yr-2") == ("\u22120.369 ± 0.056", "PgC yr⁻²")
