@@ -397,7 +397,8 @@ def test_built_front_page_shows_every_key_number(project_root):
         if ind is None:
             assert e.optional or e.analysis not in summaries, e
             continue
-        value, units = report.display_value(ind["value"], ind.get("sigma"), ind.get("units"))
+        value, units = report.display_value(ind["value"], ind.get("sigma"), ind.get("units"),
+                                            description=ind.get("description"))
         assert f"{value} {units}" in text or f"| {value} |" in text or value in text, (e.indicator, value)
         demo = report.source_kind(ind.get("source") or summaries[e.analysis]["data_source"]) == "demo"
         assert e.label[:30] in text or (e.kind == "headline" and demo), e.label
