@@ -181,6 +181,8 @@ def _source_line(src: str) -> str:
         return f"- synthetic data from the generator `{gen.split(':')[-1]}` (seed {seed}), with known truth"
     if kind.startswith("real"):
         return f"- observations, files with sha256 `{rest[:12]}…`"
+    if kind == "literature":
+        return f"- published values, transcribed in the dataset `{rest}` (see Methods and data)"
     return f"- `{src}`"
 
 
