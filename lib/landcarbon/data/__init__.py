@@ -112,6 +112,9 @@ def _try_download(spec: FileSpec, *, allow_unhashed: bool = False) -> tuple[Path
                                fname=Path(spec.name).name, path=download_cache() / Path(spec.name).parent,
                                progressbar=False)
     except ValueError as exc:  # pooch raises ValueError on a hash mismatch
+        from ..publish.refusals import record_refused_file
+
+        record_refused_file(spec.url, expected=spec.sha256, found=None, reason=f"download: {exc}")
         raise ChecksumError(located(f"downloaded file does not match its sha256 ({exc})", where=spec.url,
                                     fix="the provider changed the file; update the manifest after checking it")) from exc
     except Exception as exc:  # noqa: BLE001 - any network failure: report it, with its reason
@@ -202,6 +205,9 @@ def build_extract(dataset_id: str, out_dir: Path | str | None = None) -> list[Pa
 def _check_sha(path: Path, spec: FileSpec, ds: Dataset) -> None:
     actual = sha256_file(path)
     if actual != spec.sha256:
+        from ..publish.refusals import record_refused_file
+
+        record_refused_file(path, expected=spec.sha256, found=actual, dataset=ds.id)  # fails a pipeline run
         raise ChecksumError(located(
             f"sha256 mismatch for dataset {ds.id!r}: expected {spec.sha256}, found {actual}",
             where=str(path),
