@@ -526,3 +526,20 @@ def test_binder_buttons_appear_with_a_repository_address(project_root, tmp_path,
     assert "| Run online |" in md
     assert 'href="https://mybinder.org/v2/gh/org/landcarbon/main?labpath=notebooks%2F05_budget_closure.ipynb"' in md
     assert 'src="_static/binder-badge.svg"' in md  # a local image: nothing is requested when the page loads
+
+
+def test_stale_sphinx_environment_is_dropped_when_a_bib_file_changes(tmp_path):
+    book = tmp_path / "book"
+    (book / "references").mkdir(parents=True)
+    (book / "_config.yml").write_text("title: x\n")
+    (book / "references" / "a.bib").write_text("@misc{a, title={A}}\n")
+    build = book / "_build"
+    (build / ".doctrees").mkdir(parents=True)
+    report._forget_stale_environment(book, build)  # first build: no stamp yet -> clean
+    assert not (build / ".doctrees").exists()
+    (build / ".doctrees").mkdir()
+    report._forget_stale_environment(book, build)  # nothing changed: the environment is kept
+    assert (build / ".doctrees").exists()
+    (book / "references" / "b.bib").write_text("@misc{b, title={B}}\n")  # a chapter adds a bibliography
+    report._forget_stale_environment(book, build)
+    assert not (build / ".doctrees").exists()

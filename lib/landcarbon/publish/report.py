@@ -918,6 +918,24 @@ def _install_mathjax(book: Path) -> None:
     shutil.copyfile(src / "LICENSE", dst / "LICENSE")
 
 
+def _forget_stale_environment(book: Path, build: Path) -> None:
+    """Drop Sphinx's saved environment when the book's configuration or bibliography files changed:
+    sphinxcontrib-bibtex keeps the parsed .bib files in it, so a reference added in a new .bib file
+    would otherwise be "not found" until a clean build."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted([book / "_config.yml", book / "_toc.yml", *(book / "references").glob("*.bib")]):
+        if f.is_file():
+            h.update(f.name.encode() + f.read_bytes())
+    stamp = build / ".landcarbon-config.sha256"
+    if stamp.is_file() and stamp.read_text() == h.hexdigest():
+        return
+    shutil.rmtree(build / ".doctrees", ignore_errors=True)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(h.hexdigest())
+
+
 def no_solutions_site(root: Path | None = None) -> Path:
     """Folder of the copy built by ``landcarbon report --no-solutions`` (solutions left out)."""
     root = root or project_root()
@@ -936,6 +954,7 @@ def build_report(root: Path | None = None, *, warnings_as_errors: bool = True, s
     _install_mathjax(book)
     exe = Path(sys.executable).parent / "jupyter-book"
     out = book if solutions else book / "_build" / "no-solutions"
+    _forget_stale_environment(book, out / "_build")
     cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(book), "--path-output", str(out)]
     if warnings_as_errors:
         cmd += ["-W", "-n", "--keep-going"]
