@@ -1,7 +1,7 @@
 # landcarbon — two commands do everything:
 #   make report   create .venv (once), install the locked environment, run every analysis, build the book
 #   make test     same set-up, then the whole test suite (unit, nbval re-execution, report build, browser)
-# Options: make report PROFILE=full ; make test PYTEST_ARGS="-k budget"
+# Options: make report PROFILE=quick ; make test PYTEST_ARGS="-k budget"
 # Environment:
 #   requirements-lock.txt  exact versions + sha256 of every package (Linux x86_64, Python 3.11), installed
 #                          with `pip install --require-hashes`; then the package itself with --no-deps.
@@ -14,7 +14,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 LOCK := requirements-lock.txt
-PROFILE ?= quick
+PROFILE ?= full
 PYTEST_ARGS ?=
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export MPLBACKEND := Agg
@@ -28,7 +28,7 @@ LOCK_ARGS := pip compile pyproject.toml --extra test --extra book --generate-has
 .PHONY: report test test-latest setup lock lock-upgrade lint clean help
 
 help:
-	@echo "make report [PROFILE=quick|full]  - run all analyses and build book/_build/html/index.html"
+	@echo "make report [PROFILE=full|quick]  - run all analyses (published: full), build book/_build/html/index.html"
 	@echo "make test                         - run the whole test suite in the locked environment"
 	@echo "make test-latest                  - the same tests with the latest releases (.venv-latest, unpinned)"
 	@echo "make lock                         - regenerate requirements-lock.txt after editing pyproject.toml"

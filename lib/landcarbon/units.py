@@ -373,6 +373,10 @@ def _is_xr(obj) -> bool:
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_FORMULAE = {"CO2", "CH4", "N2O", "H2O", "O2", "O3", "N2"}
+
+
 def format_units(unit: str | None) -> str:
     """A unit string as a reader expects it: superscript exponents, µ, "fraction" for dimensionless.
 
@@ -382,6 +386,8 @@ def format_units(unit: str | None) -> str:
     ('gC m⁻² yr⁻¹', 'µmol m⁻² s⁻¹', 'PgC yr⁻¹')
     >>> format_units("1"), format_units("%"), format_units("PgC yr-2"), format_units("degC")
     ('fraction', '%', 'PgC yr⁻²', '°C')
+    >>> format_units("umol CO2 m-2 s-1")  # a chemical formula keeps its subscript
+    'µmol CO₂ m⁻² s⁻¹'
     """
     if unit is None:
         return ""
@@ -402,6 +408,9 @@ def format_units(unit: str | None) -> str:
             parts.append(token)
     out = []
     for token in parts:
+        if token in _FORMULAE:
+            out.append(token.translate(_SUBSCRIPT))
+            continue
         i = len(token)
         while i > 0 and (token[i - 1].isdigit() or token[i - 1] == "-"):
             i -= 1

@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="run the analyses and build the Jupyter Book report")
     add_run_args(rep)
     rep.add_argument("--no-run", action="store_true", help="only (re)build the book from existing results")
+    rep.add_argument("--no-solutions", action="store_true",
+                     help="build a copy for students without the exercises' solutions (pages and search index) "
+                          "into book/_build/no-solutions/_build/html")
     an = sub.add_parser("analyses", help="list the analyses, their notebooks and dependencies")
     an.add_argument("--parameters", action="store_true",
                     help="also list each notebook's parameters (name: type = default) for -p overrides")
@@ -217,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
                 from .citation import write_citation_page
 
                 write_citation_page()  # book/generated/citation.md for the front matter
-                index = build_report()
+                index = build_report(solutions=not args.no_solutions)
             print(f"report built: {index}")
             return 0
     except RunInterrupted as exc:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..data import describe_source
 from .paths import INTERACTIVE_DIR, interactive_results_dir
 
 __all__ = ["prepare", "show_source", "source_banner_markdown", "notebook_parameters", "current_parameters",
@@ -170,15 +169,28 @@ def _register_table_formatter() -> None:
     html.for_type(pd.DataFrame, lambda df: df.to_html(na_rep="—", max_rows=60))
 
 
+def _source_line(src: str) -> str:
+    """One reader-facing line per data source: what it is, without repeating the raw source id."""
+    kind, _, rest = src.partition(":")
+    if kind == "demo":
+        gen, _, seed = rest.rpartition("@")
+        return f"- synthetic data from the generator `{gen.split(':')[-1]}` (seed {seed}), with known truth"
+    if kind.startswith("real"):
+        return f"- observations, files with sha256 `{rest[:12]}…`"
+    if kind == "literature":
+        return f"- published values, transcribed in the dataset `{rest}` (see Methods and data)"
+    return f"- `{src}`"
+
+
 def source_banner_markdown(source_attr: str | list[str]) -> str:
     """MyST admonition stating which data the page ran on (``real:…`` / ``demo:…`` / ``literature:…``)."""
     sources = [source_attr] if isinstance(source_attr, str) else list(source_attr)
     demo = any(s.startswith("demo:") for s in sources)
     kind = "warning" if demo else "note"
     title = "This page ran on DEMO data (synthetic digital twin with known truth)" if demo else "Data used on this page"
-    lines = "\n".join(f"- `{s}` — {describe_source(s)}" for s in sources)
-    extra = ("\n\nSet `LANDCARBON_DATA_PATH` to a folder with the real files (see *Methods and data*) and "
-             "rerun to use observations." if demo else "")
+    lines = "\n".join(_source_line(s) for s in sources)
+    extra = ("\n\nTo use observations, put the real files listed in [Methods and data](../methods_data.md) in a "
+             "folder named by `LANDCARBON_DATA_PATH` and rerun." if demo else "")
     return f"```{{{kind}}} {title}\n{lines}{extra}\n```"
 
 

@@ -91,7 +91,8 @@ def show_table(df, columns=None, *, sig: int = 3, p_values: tuple[str, ...] = ()
     """Display ``df`` formatted by :func:`format_table`; tables longer than ``max_rows`` are folded.
 
     The HTML scrolls horizontally inside its own box on narrow screens instead of widening the page.
-    Returns the formatted DataFrame.
+    Returns nothing (so a notebook cell ending in ``show_table(...)`` shows the table once); use
+    :func:`format_table` for the formatted DataFrame.
     """
     table = format_table(df, columns, sig=sig, p_values=p_values)
     body = table.to_html(index=False, escape=True, border=0, classes="landcarbon-table")
@@ -105,4 +106,3 @@ def show_table(df, columns=None, *, sig: int = 3, p_values: tuple[str, ...] = ()
         display(HTML(cap + box))
     except ImportError:  # pragma: no cover - outside IPython
         print(table.to_string(index=False))
-    return table
