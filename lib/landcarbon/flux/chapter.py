@@ -178,8 +178,14 @@ def _ind(value, units, description, sigma=None, source=None):
 
 def indicators(*, summary: pd.DataFrame, claims: dict, twin_source: str, detha: pd.DataFrame | None = None,
                detha_source: str | None = None, towers: dict | None = None, li: dict | None = None,
-               towers_source: str | None = None, coverage: dict | None = None) -> dict:
-    """The chapter's indicators (value, σ, units, description, source) for ``write_summary``."""
+               towers_source: str | None = None, coverage: dict | None = None, example=None) -> dict:
+    """The chapter's indicators (value, σ, units, description, source) for ``write_summary``.
+
+    ``example`` (a twin :class:`~landcarbon.flux.batch.SiteYearResult`) gives the one-year DT-RH numbers
+    the front page shows next to their truth (``gpp_annual_dtrh``/``gpp_annual_true``, ``reco_annual_*``).
+    """
+    from ._common import flux_sum
+
     ind = {}
     for (sc, m), row in summary.iterrows():
         if sc != "S1":
@@ -204,12 +210,20 @@ def indicators(*, summary: pd.DataFrame, claims: dict, twin_source: str, detha: 
         ind["twin_gpp_sd_coverage"] = _ind(100 * coverage["coverage"], "%", f"share of twin years (S0, S1) whose ±1σ "
                                            f"annual GPP interval (DT-RH) contains the truth (n = {coverage['n']})", None,
                                            twin_source)
+    if example is not None and "DT-RH" in example.results:
+        ds, res = example.dataset, example.results["DT-RH"]
+        sd = res.info.get("annual_sd", {})
+        for flux, v in (("GPP", res.gpp), ("RECO", res.reco)):
+            ind[f"{flux.lower()}_annual_dtrh"] = _ind(flux_sum(v), "gC m-2 yr-1", f"annual {flux} of one twin year "
+                                                      f"({ds.attrs.get('scenario')}), DT-RH", sd.get(flux), twin_source)
+            ind[f"{flux.lower()}_annual_true"] = _ind(flux_sum(ds[f"{flux}_true"]), "gC m-2 yr-1",
+                                                      f"true annual {flux} of that twin year", None, twin_source)
     if detha is not None:
+        names = {"u* threshold": "detha_ustar", "NEE (gap-filled)": "detha_nee", "GPP (NT)": "detha_nt_gpp",
+                 "RECO (NT)": "detha_nt_reco", "GPP (DT)": "detha_dt_gpp", "RECO (DT)": "detha_dt_reco"}
         for _, r in detha.iterrows():
-            key = "detha_" + "".join(ch if ch.isalnum() else "_" for ch in r.quantity.lower().replace("*", "star")).strip("_")
-            key = "_".join(filter(None, key.split("_")))
-            ind[key] = _ind(r["this package"], r.units, f"DE-Tha 1998 {r.quantity}; REddyProc {r.REddyProc:.4g}",
-                            None, detha_source)
+            ind[names[r.quantity]] = _ind(r["this package"], r.units, f"DE-Tha 1998 {r.quantity}; REddyProc "
+                                          f"{r.REddyProc:.4g}", None, detha_source)
     if towers:
         ind["towers_site_years"] = _ind(towers["n_eligible"], "1", f"tower site-years in the ONEFlux validation "
                                         f"(of {towers['n_site_years']})", None, towers_source)
