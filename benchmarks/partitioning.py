@@ -11,9 +11,21 @@ the speed ratio hesseflux / landcarbon for NT + DT, the annual sums of both and 
 and the time of the whole chain u* (bootstrap) + MDS + NT + DT + DT-RH on the raw DE-Tha file
 (REddyProc: 52.3 s for u* with 100 bootstraps, MDS, NT and DT on a 2-core machine).
 
+Two further modes:
+
+* ``--mode towers``: the chain (MDS, NT, DT, DT-RH) on every site-year of the 40 FLUXNET2015 towers
+  with 2 worker processes; prints the batch time per site-year, the validation against ONEFlux (issue
+  11 bars) and the DT-RH ratios against Li et al. (2022); writes ``benchmarks/_out/towers.csv`` and
+  ``benchmarks/_out/dtrh_site_ratios.csv``.
+* ``--mode coverage --realisations 50``: coverage of the ±1σ interval of annual GPP (DT and DT-RH) on
+  the digital twin over ≥ 50 realisations per scenario, with a Wilson 95 % interval (the calibration
+  test of the propagated uncertainty; too heavy for CI).
+
 Usage::
 
     LANDCARBON_DATA_PATH=../shared/data .venv/bin/python benchmarks/partitioning.py [--repeat 3]
+    LANDCARBON_DATA_PATH=../shared/data .venv/bin/python benchmarks/partitioning.py --mode towers
+    .venv/bin/python benchmarks/partitioning.py --mode coverage --realisations 50
 """
 from __future__ import annotations
 
@@ -88,11 +100,85 @@ def annual(x) -> float:
     return float(np.nansum(np.asarray(x, float)) * 12.011e-6 * 1800)
 
 
+def towers_mode(n_jobs: int = 2) -> None:
+    """All tower site-years against ONEFlux; time per site-year."""
+    import warnings
+
+    from landcarbon.flux import towers as T
+
+    warnings.simplefilter("ignore")
+    WORK.mkdir(exist_ok=True)
+    sy = T.tower_site_years("real")
+    if sy.empty:
+        sys.exit("set LANDCARBON_DATA_PATH to the folder holding fluxnet2015-hh/ (e.g. ../shared/data)")
+    t0 = time.perf_counter()
+    tab = T.run_towers(sy, n_jobs=n_jobs, progress=True)
+    wall = time.perf_counter() - t0
+    tab.drop(columns=["monthly"]).to_csv(WORK / "towers.csv", index=False)
+    print(f"\n=== {len(tab)} site-years of {tab.site.nunique()} towers, {n_jobs} workers ===")
+    print(f"wall time {wall:.0f} s = {wall / len(tab):.1f} s per site-year "
+          f"(sum of per-site-year times {tab.seconds.sum():.0f} s, {tab.seconds.sum() / len(tab):.1f} s each)")
+    v = T.validate_against_oneflux(tab)
+    print(json.dumps({k: (round(x, 4) if isinstance(x, float) else x) for k, x in v.items()}, default=str, indent=1))
+    print("left out:")
+    print(tab.loc[~tab.eligible, ["site", "year", "excluded_because"]].to_string(index=False))
+    print("largest |DT - ONEFlux| among the eligible:")
+    print(tab[tab.eligible].assign(a=lambda d: d.d_dt.abs()).nlargest(6, "a")[
+        ["site", "year", "igbp", "hourly", "d_nt", "d_dt", "r_daily_dt", "measured_share"]].round(2).to_string(index=False))
+    print(T.biome_table(tab).round(3).to_string(index=False))
+    print(T.outlier_groups(tab).round(2).to_string(index=False))
+    sr = T.dtrh_site_ratios(tab)
+    sr.to_csv(WORK / "dtrh_site_ratios.csv", index=False)
+    for col in ("ratio_dtrh_nt_daytime", "ratio_dtrh_dt_daytime", "ratio_dtrh_nt_annual", "ratio_dtrh_dt_annual"):
+        print(col, json.dumps(T.compare_with_li2022(sr, column=col), default=str))
+    print(sr.groupby("climate_zone")[["ratio_dtrh_nt_daytime", "ratio_dtrh_dt_daytime"]].agg(["median", "count"]).round(3))
+    print(sr.assign(biome=sr.igbp.map(T.BIOME_GROUPS)).groupby("biome")[["ratio_dtrh_nt_daytime", "ratio_dtrh_dt_daytime"]]
+          .agg(["median", "count"]).round(3))
+
+
+def coverage_mode(n_realisations: int, n_jobs: int = 2, scenarios=("S0", "S1")) -> None:
+    """Coverage of the ±1σ interval of annual GPP over many twin realisations."""
+    import warnings
+
+    from landcarbon.flux.metrics import evaluate_realisations, interval_coverage
+
+    warnings.simplefilter("ignore")
+    WORK.mkdir(exist_ok=True)
+    t0 = time.perf_counter()
+    errs = evaluate_realisations(list(scenarios), ["NT", "DT", "DT-RH"], n_realisations, seed=5000, year=1998,
+                                 n_jobs=n_jobs, progress=True)
+    errs.to_csv(WORK / "coverage_realisations.csv", index=False)
+    print(f"\n=== coverage of the ±1σ interval of annual GPP, {n_realisations} realisations per scenario "
+          f"({time.perf_counter() - t0:.0f} s) ===")
+    for sc in scenarios:
+        e = errs[errs.scenario == sc]
+        for m in ("DT", "DT-RH"):
+            c = interval_coverage(e, m)
+            sub = e[e.method == m]
+            print(f"{sc} {m:6s} coverage {100 * c['coverage']:.0f} % (95 % interval {100 * c['ci'][0]:.0f}-"
+                  f"{100 * c['ci'][1]:.0f} %, n = {c['n']}; target 60-76 %); error {sub.GPP_annual_err_pct.mean():+.2f} "
+                  f"± {sub.GPP_annual_err_pct.std():.2f} %, stated SD {100 * (sub.GPP_annual_sd / sub.GPP_annual_true).mean():.2f} %")
+    for m in ("DT", "DT-RH"):
+        c = interval_coverage(errs, m)
+        print(f"all scenarios {m:6s} coverage {100 * c['coverage']:.0f} % (95 % interval {100 * c['ci'][0]:.0f}-"
+              f"{100 * c['ci'][1]:.0f} %, n = {c['n']})")
+    from landcarbon.flux.metrics import coverage_table
+
+    print(coverage_table(errs, "DT-RH").round(2).to_string(index=False))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", choices=("hesseflux", "towers", "coverage"), default="hesseflux")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--n-boot", type=int, default=100, help="u* bootstrap samples of the full chain")
+    ap.add_argument("--realisations", type=int, default=50, help="twin realisations per scenario (coverage mode)")
+    ap.add_argument("--jobs", type=int, default=2, help="worker processes (at most 2)")
     args = ap.parse_args()
+    if args.mode == "towers":
+        return towers_mode(args.jobs)
+    if args.mode == "coverage":
+        return coverage_mode(args.realisations, args.jobs)
     dd = data_dir()
     WORK.mkdir(exist_ok=True)
     sys.path.insert(0, str(HERE.parent / "tests"))

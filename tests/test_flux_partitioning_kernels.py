@@ -110,7 +110,7 @@ def test_lrc_bounds_refit_alpha_fixed_to_last_good():
     mu[0] = 0.0
     unbounded = K.lrc_fit(mu.copy(), free, rg, vpd, fr, y, np.ones(n), mu, nan4, 200, 1e-10)[0]
     assert unbounded[2] > 0.22
-    t, sdt, c, code, kf, af = K.lrc_fit_bounds(mu.copy(), rg, vpd, fr, y, np.ones(n), mu, nan4, 0.15, 200, 1e-10)
+    t, sdt, c, code, kf, af, cov = K.lrc_fit_bounds(mu.copy(), rg, vpd, fr, y, np.ones(n), mu, nan4, 0.15, 200, 1e-10)
     assert af and t[2] == 0.15  # alpha > 0.22 -> refit with the previous window's alpha
     assert t[0] == 0.0  # all VPD below VPD0: k not identifiable, fixed at 0
     # the refit is worse than the unbounded fit but still a minimum in the other parameters

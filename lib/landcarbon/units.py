@@ -338,7 +338,8 @@ def normalise_unit(unit: str | None) -> str:
     """
     if unit is None:
         return "1"
-    key = " ".join(str(unit).strip().lower().replace("^", "").split())
+    # separators: "umol_m-2_s-1" (netCDF files written by some tools) and "umol.m-2.s-1" as spaces
+    key = " ".join(str(unit).strip().lower().replace("^", "").replace("_", " ").replace(".", " ").split())
     return _ALIASES.get(key, _ALIASES.get(key.replace(" ", ""), str(unit).strip()))
 
 

@@ -22,7 +22,7 @@ SW_IN        W m-2            −50 … 1500          solar constant 1361; small
 PPFD_IN      umol m-2 s-1     −50 … 3000
 VPD          hPa              −5 … 150            small negatives from RH > 100 %; 120 hPa desert extremes
 RH           %                −5 … 110
-USTAR        m s-1            0 … 5
+USTAR        m s-1            0 … 10              REddyProc's DE-Tha 1998 example holds sonic spikes up to 8 m s-1
 WS           m s-1            0 … 75
 SWC          %                0 … 100
 P            mm (per record)  0 … 500
@@ -51,7 +51,7 @@ PLAUSIBLE_RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("PPFD_IN", "umol m-2 s-1"): (-50.0, 3000.0),
     ("VPD", "hPa"): (-5.0, 150.0),
     ("RH", "%"): (-5.0, 110.0),
-    ("USTAR", "m s-1"): (0.0, 5.0),
+    ("USTAR", "m s-1"): (0.0, 10.0),
     ("WS", "m s-1"): (0.0, 75.0),
     ("SWC", "%"): (0.0, 100.0),
     ("P", "mm"): (0.0, 500.0),

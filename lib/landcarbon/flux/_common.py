@@ -1,14 +1,15 @@
 """Shared plumbing of the partitioning methods: inputs, masks, windows, results.
 
 Input convention of every ``partition_*`` function (an ``xarray.Dataset`` on the standard site time
-axis, see CONTRACTS.md; time stamp = END of the interval, local standard time):
+axis of :mod:`landcarbon.flux.io`; time stamp = END of the interval, local standard time):
 
 =============  ======================================================================================
 ``NEE_f``      gap-filled NEE [umol m-2 s-1] (falls back to ``NEE`` when absent)
 ``NEE_fqc``    0 where NEE was measured and kept (u*-filtered, not gap-filled); >0 = gap filled.
                Absent: records with finite ``NEE`` count as measured.
-``NEE_fsd``    MDS fill SD [umol m-2 s-1] (σ of the day-time fit). Absent: REddyProc fallback
-               σ = max(0.7, 0.2 |NEE|).
+``NEE_fsd``    MDS fill SD [umol m-2 s-1] (σ of the day-time fit). Absent: estimated as the MDS
+               similar-condition spread of the measured NEE (:func:`estimate_nee_sd`; REddyProc
+               ``FillAll``); records without an estimate get σ = max(0.7, 0.2 |NEE|) (REddyProc).
 ``TA``         air temperature [degC]; ``TA_f`` (gap-filled) preferred, ``TA_fqc`` optional
 ``SW_IN``      global radiation [W m-2] as measured (used for the day/night masks);
                ``SW_IN_f`` (gap-filled) used for prediction when present
@@ -77,21 +78,118 @@ class PartitionResult:
         ds.attrs.update({"method": self.method, "sign_convention": SIGN_CONVENTION})
         return ds
 
-    def annual_sums(self) -> dict:
-        """Annual sums [gC m-2 yr-1] of GPP and RECO (REddyProc convention, NaN ignored)."""
-        return {"GPP": annual_sum(self.gpp), "RECO": annual_sum(self.reco)}
+    def annual_sums(self, *, min_coverage: float = 0.95, on_low: str = "raise") -> dict:
+        """Totals [gC m-2 per period, per year for a site-year] of GPP and RECO as :class:`FluxSum`
+        (coverage attached; see :func:`flux_sum`)."""
+        return {"GPP": flux_sum(self.gpp, min_coverage=min_coverage, on_low=on_low, where=f"{self.method} GPP"),
+                "RECO": flux_sum(self.reco, min_coverage=min_coverage, on_low=on_low, where=f"{self.method} RECO")}
 
 
-def annual_sum(flux: xr.DataArray | np.ndarray, step_seconds: float | None = None) -> float:
-    """Sum of a flux [umol CO2 m-2 s-1] over all steps in gC m-2 (REddyProc convention, NaN skipped)."""
+class FluxSum(float):
+    """A flux total [gC m-2] that carries its coverage (a float with extra attributes).
+
+    Attributes
+    ----------
+    coverage : float
+        Share [0–1] of the records of the calendar period (whole calendar years spanned by the time
+        axis; the series length when there is no time axis) that hold a finite value.
+    n_valid, n_expected : int
+        Finite records and records of the calendar period.
+    flagged : bool
+        True when ``coverage`` is below the ``min_coverage`` the sum was computed with.
+    """
+
+    coverage: float
+    n_valid: int
+    n_expected: int
+    flagged: bool
+
+    def __new__(cls, value, coverage, n_valid, n_expected, flagged):
+        obj = super().__new__(cls, value)
+        obj.coverage, obj.n_valid, obj.n_expected, obj.flagged = float(coverage), int(n_valid), int(n_expected), bool(flagged)
+        return obj
+
+    def __reduce__(self):
+        return (FluxSum, (float(self), self.coverage, self.n_valid, self.n_expected, self.flagged))
+
+
+def _expected_records(time: np.ndarray, step_seconds: float, label: str = "end") -> int:
+    """Records in the calendar years spanned by ``time`` (interval stamps labelled ``label``)."""
+    t = pd.DatetimeIndex(time)
+    if label == "end":
+        t = t - pd.Timedelta(seconds=1)
+    years = np.unique(t.year)
+    secs = sum((pd.Timestamp(int(y) + 1, 1, 1) - pd.Timestamp(int(y), 1, 1)).total_seconds() for y in years)
+    return int(round(secs / step_seconds))
+
+
+def flux_sum(flux: xr.DataArray | np.ndarray, step_seconds: float | None = None, *, min_coverage: float = 0.95,
+             on_low: str = "raise", where: str = "flux_sum") -> FluxSum:
+    """Total of a flux [µmol CO2 m-2 s-1] over all records in gC m-2, with its coverage.
+
+    Missing records are skipped (REddyProc convention), so a sum over a partial or un-gap-filled
+    year would be too small without a word; the coverage (finite records / records of the calendar
+    years spanned, :class:`FluxSum`) comes with every sum. Below ``min_coverage`` the sum is refused
+    (``on_low="raise"``: :class:`~landcarbon.errors.DataError`), returned flagged (``"flag"``:
+    ``.flagged = True``) or returned as NaN (``"nan"``).
+
+    Parameters
+    ----------
+    flux : DataArray (with ``time``) or array
+        Flux per record [µmol CO2 m-2 s-1] (NEE > 0 release, GPP and RECO ≥ 0).
+    step_seconds : float, optional
+        Record length [s]; default from ``attrs['timestep_seconds']`` or the time axis (else 1800).
+    min_coverage : float
+        Least coverage [0–1] of an accepted sum (default 0.95).
+
+    Returns
+    -------
+    FluxSum [gC m-2] (a float) with ``coverage``, ``n_valid``, ``n_expected``, ``flagged``.
+    """
     from ..units import umol_m2_s_to_gC_m2_per_step
 
+    has_time = isinstance(flux, xr.DataArray) and "time" in flux.coords and flux.sizes.get("time", 0) > 1
     if step_seconds is None:
         step_seconds = getattr(flux, "attrs", {}).get("timestep_seconds")
-        if step_seconds is None and isinstance(flux, xr.DataArray) and "time" in flux.coords and flux.sizes.get("time", 0) > 1:
+        if step_seconds is None and has_time:
             step_seconds = float(np.median(np.diff(flux["time"].values).astype("timedelta64[s]").astype(float)))
         step_seconds = float(step_seconds or 1800.0)
-    return float(np.nansum(umol_m2_s_to_gC_m2_per_step(np.asarray(flux, dtype=float), step_seconds)))
+    v = np.asarray(flux, dtype=float)
+    n_valid = int(np.isfinite(v).sum())
+    n_exp = _expected_records(flux["time"].values, step_seconds, flux.attrs.get("time_label", "end")) if has_time \
+        else int(v.size)
+    cov = n_valid / max(n_exp, 1)
+    total = float(np.nansum(umol_m2_s_to_gC_m2_per_step(v, step_seconds)))
+    low = cov < min_coverage
+    if low and on_low == "raise":
+        raise DataError(located(f"only {100 * cov:.1f} % of the records of the period are finite "
+                                f"({n_valid} of {n_exp}); the sum would be too small by the missing share",
+                                where=where, fix="gap-fill the series first, or pass min_coverage=... / "
+                                                 "on_low='flag' to accept a partial sum knowingly"))
+    if low and on_low == "nan":
+        total = float("nan")
+    return FluxSum(total, cov, n_valid, n_exp, low)
+
+
+def annual_sum(flux: xr.DataArray | np.ndarray, step_seconds: float | None = None, **kw) -> FluxSum:
+    """Old name of :func:`flux_sum` (same contract); kept so that user code keeps working."""
+    return flux_sum(flux, step_seconds, **kw)
+
+
+def sums_by_year(flux: xr.DataArray, *, min_coverage: float = 0.0) -> pd.DataFrame:
+    """Calendar-year totals [gC m-2 yr-1] of a flux [µmol CO2 m-2 s-1] with their coverage.
+
+    Records are assigned to the year of their interval (end stamps minus 1 s). Returns a DataFrame
+    indexed by year with columns ``sum``, ``coverage``, ``n_valid``, ``n_expected``, ``flagged``.
+    """
+    t = pd.DatetimeIndex(flux["time"].values) - pd.Timedelta(seconds=1)
+    rows = {}
+    for y in np.unique(t.year):
+        sub = flux.isel(time=np.flatnonzero(t.year == y))
+        s = flux_sum(sub, min_coverage=min_coverage, on_low="flag")
+        rows[int(y)] = {"sum": float(s), "coverage": s.coverage, "n_valid": s.n_valid, "n_expected": s.n_expected,
+                        "flagged": s.flagged}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("year")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,15 +200,22 @@ def potential_radiation_for(ds: xr.Dataset) -> np.ndarray:
     if "SW_IN_POT" in ds:
         return np.asarray(ds["SW_IN_POT"].values, dtype=float)
     for key in ("lat", "lon"):
-        if ds.attrs.get(key) is None:
-            raise DataError(located(f"attrs['{key}'] missing: needed for potential radiation",
+        v = ds.attrs.get(key)
+        try:
+            ok = v is not None and np.isfinite(float(v))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise DataError(located(f"attrs['{key}'] is {v!r}: a finite site {key} is needed for potential radiation",
                                     where=f"site {ds.attrs.get('site', '?')}",
-                                    fix="set ds.attrs['lat'], ['lon'], ['utc_offset_hours'] or add SW_IN_POT"))
+                                    fix="read the file with lat=..., lon=... (loaders also take them from the file's "
+                                        "Latitude/Longitude attributes or variables), or add SW_IN_POT"))
     from .solar import potential_radiation
 
     step = float(ds.attrs.get("timestep_seconds", _step_seconds(ds)))
     lat, lon = float(ds.attrs["lat"]), float(ds.attrs["lon"])
-    off = float(ds.attrs.get("utc_offset_hours", round(lon / 15.0)))
+    off = ds.attrs.get("utc_offset_hours")
+    off = float(off) if off is not None and np.isfinite(float(off)) else float(round(lon / 15.0))
     return potential_radiation(ds["time"].values, lat, lon, off, timestep_seconds=step,
                                time_label=ds.attrs.get("time_label", "end"))
 
@@ -187,10 +292,9 @@ def prepare_inputs(ds: xr.Dataset, *, where: str | None = None) -> Inputs:
         nee_meas = raw.copy() if raw is not None else nee_f.copy()
     nee_sd = _pick(ds, ("NEE_fsd",), where=where)
     if nee_sd is None:
-        nee_sd = np.maximum(0.7, 0.2 * np.abs(nee_f))
-    else:
-        miss = ~np.isfinite(nee_sd)
-        nee_sd[miss] = np.maximum(0.7, 0.2 * np.abs(nee_f[miss]))
+        nee_sd = estimate_nee_sd(ds, nee_meas)
+    miss = ~np.isfinite(nee_sd)
+    nee_sd[miss] = np.maximum(0.7, 0.2 * np.abs(nee_f[miss]))
     ta = _pick(ds, ("TA_f", "TA"), required=True, what="air temperature TA", where=where)
     if "TA_fqc" in ds:
         ta_meas = np.where(np.asarray(ds["TA_fqc"].values) == 0, ta, np.nan)
@@ -201,10 +305,16 @@ def prepare_inputs(ds: xr.Dataset, *, where: str | None = None) -> Inputs:
     rg_f = _pick(ds, ("SW_IN_f", "SW_IN"), where=where)
     vpd = _pick(ds, ("VPD_f", "VPD"), where=where)
     rh = _pick(ds, ("RH_f", "RH"), where=where)
-    if vpd is None:
+    # humidity: one from the other through landcarbon.meteo (Alduchov & Eskridge 1996)
+    from ..meteo import rh_from_vpd, vpd_from_rh
+
+    if vpd is None and rh is not None:
+        vpd = np.asarray(vpd_from_rh(ta, rh), dtype=float)
+    if rh is None and vpd is not None:
+        rh = np.asarray(rh_from_vpd(ta, vpd), dtype=float)
+    if vpd is None:  # neither: VPD below VPD0 (no limitation), RH undefined (DT-RH refuses, see dtrh)
         vpd = np.zeros(n)
-    if rh is None:
-        rh = np.full(n, 70.0)
+        rh = np.full(n, np.nan)
     # short driver gaps (not MDS-filled drivers such as RH): linear interpolation in time
     vpd = _interp_short(vpd)
     rh = _interp_short(rh)
@@ -226,6 +336,53 @@ def prepare_inputs(ds: xr.Dataset, *, where: str | None = None) -> Inputs:
                   rg=rg, rg_f=rg_f if rg_f is not None else rg, vpd=vpd, rh=rh, potrad=potrad,
                   day_counter=day_counter, rec_per_day=rpd, step_seconds=step, others=others,
                   attrs=dict(ds.attrs))
+
+
+def estimate_nee_sd(ds: xr.Dataset, nee_meas: np.ndarray | None = None) -> np.ndarray:
+    """Random error σ [µmol m-2 s-1] of NEE where the dataset has no ``NEE_fsd``.
+
+    The SD of the measured NEE under similar conditions (radiation, VPD, air temperature within the
+    MDS tolerances, ±7 to ±70 days; the MDS look-up of :func:`landcarbon.flux.gapfill.mds_gapfill`
+    with ``fill_all=True``), which is how REddyProc obtains σ for the day-time fit (Reichstein et al.
+    2005; Lasslop et al. 2008, doi:10.5194/bg-5-1311-2008: the error SD grows with the flux, which
+    the similar-condition spread captures). Returns NaN where no similar records exist.
+    """
+    from .gapfill import mds_gapfill
+
+    nee = np.asarray(nee_meas if nee_meas is not None else ds["NEE"].values, dtype=float)
+    tmp = xr.Dataset({"NEE": ("time", nee, {"units": FLUX_UNITS})}, coords={"time": ds["time"].values},
+                     attrs={"timestep_seconds": ds.attrs.get("timestep_seconds", _step_seconds(ds))})
+    for v in ("SW_IN", "VPD", "TA"):
+        for cand in (f"{v}_f", v):
+            if cand in ds:
+                tmp[v] = ("time", np.asarray(ds[cand].values, dtype=float))
+                break
+    return np.asarray(mds_gapfill(tmp, "NEE", fill_all=True)["NEE_fsd"].values, dtype=float).copy()
+
+
+def window_layout(n: int, rec_per_day: int, *, win_days: int = 4, stride_days: int = 2) -> pd.DataFrame:
+    """Windows of ``win_days`` moved by ``stride_days`` over ``n`` records (REddyProc ``applyWindows``).
+
+    Columns: start_day (0-based), rec_start, rec_end (exclusive), rec_centre. Shared by the
+    day-time methods (DT, DT-RH, Keenan).
+    """
+    nday = int(np.ceil(n / rec_per_day))
+    starts = np.arange(0, max(nday - win_days // 2, 1), stride_days)
+    rs = starts * rec_per_day
+    re_ = np.minimum((starts + win_days) * rec_per_day, n)
+    centre = np.minimum(rs + win_days * rec_per_day // 2, n - 1)
+    return pd.DataFrame({"start_day": starts, "rec_start": rs, "rec_end": re_, "rec_centre": centre})
+
+
+def day_night_masks(rg_wm2: np.ndarray, potrad: np.ndarray, *, threshold: float = 4.0):
+    """(day, night) masks of the day-time methods from measured Rg [W m-2] and potential radiation:
+    day = Rg > threshold and potential radiation > 0; night = Rg <= threshold and potential radiation
+    <= 0 (REddyProc ``partGLExtractStandardData``); missing Rg is neither."""
+    rg = np.asarray(rg_wm2, float)
+    fin = np.isfinite(rg)
+    day = fin & (rg > threshold) & (potrad > 0)
+    night = fin & (rg <= threshold) & (potrad <= 0)
+    return day, night
 
 
 def _interp_short(a: np.ndarray, limit: int = 48) -> np.ndarray:

@@ -3,7 +3,10 @@
 Everything here works on plain float64 NumPy arrays (NaN = missing) and is wrapped by the public
 functions of :mod:`landcarbon.flux.respiration`, :mod:`~landcarbon.flux.lightresponse`,
 :mod:`~landcarbon.flux.nighttime`, :mod:`~landcarbon.flux.daytime` and :mod:`~landcarbon.flux.dtrh`.
-The tests compare each fitter with ``scipy.optimize.curve_fit`` / ``least_squares`` oracles.
+No formula is written here: the Lloyd–Taylor term, the VPD limitation and the light-response curves
+are the scalar ``@njit`` twins of their homes (:mod:`~landcarbon.flux.respiration`,
+:mod:`~landcarbon.flux.lightresponse`). The tests compare each fitter with
+``scipy.optimize.curve_fit`` / ``least_squares`` oracles.
 
 Units: temperatures in degC (converted to K inside the Lloyd–Taylor term), fluxes in
 µmol CO2 m-2 s-1, global radiation in W m-2, VPD in hPa, E0 in K.
@@ -14,24 +17,21 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-#: Lloyd & Taylor (1994) regression temperature T0 [degC] (227.13 K).
-T0_C = -46.02
-#: Reference temperature of Rref [degC] (REddyProc NT and DT, ONEFlux).
-TREF_C = 15.0
-#: VPD threshold of the Lasslop et al. (2010) beta limitation [hPa].
-VPD0_HPA = 10.0
-#: Lower temperature guard [degC] (REddyProc ``pmax(-40, T)``).
-T_GUARD_C = -40.0
+from .lightresponse import (VPD0_HPA, nonrectangular_hyperbola_grad, rectangular_hyperbola_grad,
+                            vpd_limitation_scalar)
+from .respiration import T0_DEGC, T_GUARD_DEGC, TREF_DEGC, arrhenius_term_scalar, lloyd_taylor_scalar
+
+# the old names of the constants (kept for user code)
+T0_C, TREF_C, T_GUARD_C = T0_DEGC, TREF_DEGC, T_GUARD_DEGC
 
 
 # ---------------------------------------------------------------------------------------------
 # Lloyd–Taylor
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
-def lt_factor(t_c, e0, tref_c=TREF_C):
-    """exp(E0 (1/(Tref−T0) − 1/(T−T0))) with the T guard; scalar."""
-    t = max(t_c, T_GUARD_C)
-    return np.exp(e0 * (1.0 / (tref_c - T0_C) - 1.0 / (t - T0_C)))
+def lt_factor(t_c, e0, tref_c=TREF_DEGC):
+    """Lloyd–Taylor factor (Rref = 1) with the T guard; scalar (:func:`~landcarbon.flux.respiration.lloyd_taylor_scalar`)."""
+    return lloyd_taylor_scalar(t_c, 1.0, e0, tref_c)
 
 
 @njit(cache=True)
@@ -44,15 +44,14 @@ def lt_fit(t_c, y, rref0, e00, tref_c, maxit):
     n = y.size
     rref = rref0
     e0 = e00
-    a = 1.0 / (tref_c - T0_C)
-    inv = np.empty(n)
+    x = np.empty(n)  # Lloyd-Taylor term: R = Rref exp(E0 x)
     for i in range(n):
-        inv[i] = 1.0 / (max(t_c[i], T_GUARD_C) - T0_C)
+        x[i] = arrhenius_term_scalar(t_c[i], tref_c)
 
     def ssr_of(r, e):
         s = 0.0
         for i in range(n):
-            d = r * np.exp(e * (a - inv[i])) - y[i]
+            d = r * np.exp(e * x[i]) - y[i]
             s += d * d
         return s
 
@@ -67,10 +66,10 @@ def lt_fit(t_c, y, rref0, e00, tref_c, maxit):
         g0 = 0.0
         g1 = 0.0
         for i in range(n):
-            f = np.exp(e0 * (a - inv[i]))
+            f = np.exp(e0 * x[i])
             res = rref * f - y[i]
             j0 = f
-            j1 = rref * f * (a - inv[i])
+            j1 = rref * f * x[i]
             h00 += j0 * j0
             h01 += j0 * j1
             h11 += j1 * j1
@@ -110,8 +109,8 @@ def lt_fit(t_c, y, rref0, e00, tref_c, maxit):
     h01 = 0.0
     h11 = 0.0
     for i in range(n):
-        f = np.exp(e0 * (a - inv[i]))
-        j1 = rref * f * (a - inv[i])
+        f = np.exp(e0 * x[i])
+        j1 = rref * f * x[i]
         h00 += f * f
         h01 += f * j1
         h11 += j1 * j1
@@ -241,21 +240,44 @@ def nt_rref_windows(day, y, t_c, e0, win_days, step_days, min_n, tref_c):
 
 
 # ---------------------------------------------------------------------------------------------
-# Light-response curve (Lasslop et al. 2010): NEE = −αβRg/(αRg+β) + rb·fR
-#   θ = (k, β0, α, rb); β = β0·exp(−k(VPD−VPD0)) for VPD > VPD0; fR = respiration factor
+# Light-response curve with VPD limitation (Lasslop et al. 2010):
+#   NEE = R − GPP_curve(Rg, α, β0·f(VPD; k)),  R = rb·fR,  θ = (k, β0, α, rb)
+#   curve: model_id 0 = rectangular, 1 = non-rectangular (convexity); formulas in lightresponse.py
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
-def lrc_predict(theta, rg, vpd, fr):
-    """Returns (NEE, GPP, RECO) arrays of the rectangular hyperbola with VPD limitation."""
+def curve_grad(model_id, convexity, rg, alpha, beta):
+    """(GPP, ∂GPP/∂α, ∂GPP/∂β) of the curve ``model_id`` (the twins of :mod:`~landcarbon.flux.lightresponse`)."""
+    if model_id == 1:
+        return nonrectangular_hyperbola_grad(rg, alpha, beta, convexity)
+    return rectangular_hyperbola_grad(rg, alpha, beta)
+
+
+@njit(cache=True)
+def curve_grad_vec(model_id, convexity, rg, alpha, beta):
+    """Element-wise :func:`curve_grad` over arrays of equal length; returns three arrays."""
+    n = rg.size
+    g = np.empty(n)
+    da = np.empty(n)
+    db = np.empty(n)
+    for i in range(n):
+        if np.isfinite(alpha[i]) and np.isfinite(beta[i]):
+            g[i], da[i], db[i] = curve_grad(model_id, convexity, rg[i], alpha[i], beta[i])
+        else:
+            g[i] = da[i] = db[i] = np.nan
+    return g, da, db
+
+
+@njit(cache=True)
+def lrc_predict(theta, rg, vpd, fr, model_id=0, convexity=0.0):
+    """Returns (NEE, GPP, RECO) arrays of the light-response curve with VPD limitation."""
     n = rg.size
     nee = np.empty(n)
     gpp = np.empty(n)
     reco = np.empty(n)
     k, b0, al, rb = theta[0], theta[1], theta[2], theta[3]
     for i in range(n):
-        b = b0 * np.exp(-k * (vpd[i] - VPD0_HPA)) if vpd[i] > VPD0_HPA else b0
-        den = al * rg[i] + b
-        g = al * b * rg[i] / den if den != 0.0 else 0.0
+        f, _ = vpd_limitation_scalar(vpd[i], k, VPD0_HPA)
+        g, _, _ = curve_grad(model_id, convexity, rg[i], al, b0 * f)
         gpp[i] = g
         reco[i] = rb * fr[i]
         nee[i] = reco[i] - g
@@ -263,27 +285,18 @@ def lrc_predict(theta, rg, vpd, fr):
 
 
 @njit(cache=True)
-def _lrc_resid_jac(theta, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, r, jac):
+def _lrc_resid_jac(theta, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, r, jac, model_id, convexity):
     """Fill weighted residuals r (n + 4 prior rows) and Jacobian (n+4, 4); returns cost Σr²."""
     n = rg.size
     k, b0, al, rb = theta[0], theta[1], theta[2], theta[3]
     cost = 0.0
     for i in range(n):
-        if vpd[i] > VPD0_HPA:
-            e = np.exp(-k * (vpd[i] - VPD0_HPA))
-            dbdk = -(vpd[i] - VPD0_HPA) * b0 * e
-        else:
-            e = 1.0
-            dbdk = 0.0
-        b = b0 * e
-        den = al * rg[i] + b
-        g = al * b * rg[i] / den
+        f, dfdk = vpd_limitation_scalar(vpd[i], k, VPD0_HPA)
+        g, dg_da, dg_db = curve_grad(model_id, convexity, rg[i], al, b0 * f)
         w = 1.0 / sd[i]
         r[i] = (rb * fr[i] - g - y[i]) * w
-        dg_db = al * al * rg[i] * rg[i] / (den * den)
-        dg_da = b * b * rg[i] / (den * den)
-        jac[i, 0] = -dg_db * dbdk * w if free[0] else 0.0
-        jac[i, 1] = -dg_db * e * w if free[1] else 0.0
+        jac[i, 0] = -dg_db * b0 * dfdk * w if free[0] else 0.0
+        jac[i, 1] = -dg_db * f * w if free[1] else 0.0
         jac[i, 2] = -dg_da * w if free[2] else 0.0
         jac[i, 3] = fr[i] * w if free[3] else 0.0
         cost += r[i] * r[i]
@@ -333,18 +346,19 @@ def _solve_sym(a, b):
 
 
 @njit(cache=True)
-def lrc_fit(theta0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol):
+def lrc_fit(theta0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, model_id=0, convexity=0.0):
     """Levenberg–Marquardt fit of the light-response curve with Gaussian priors as extra rows.
 
     Cost = Σ((NEE_mod − NEE_obs)/σ)² + Σ_j((θ_j − μ_j)/s_j)² (MAP form of Lasslop et al. 2010;
-    REddyProc ``RHLightResponseCostC``). Only parameters with ``free[j]`` move.
+    REddyProc ``RHLightResponseCostC``). Only parameters with ``free[j]`` move. Marquardt's diagonal
+    damping makes the iterations invariant to a rescaling of a parameter (e.g. rb at another Tref).
     Returns (theta, cov (4×4, zeros for fixed parameters), cost, converged).
     """
     n = rg.size
     theta = theta0.copy()
     r = np.zeros(n + 4)
     jac = np.zeros((n + 4, 4))
-    cost = _lrc_resid_jac(theta, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, r, jac)
+    cost = _lrc_resid_jac(theta, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, r, jac, model_id, convexity)
     lam = 1e-3
     conv = False
     nfree = 0
@@ -387,7 +401,7 @@ def lrc_fit(theta0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol):
             tn = theta.copy()
             for a_ in range(nfree):
                 tn[fidx[a_]] += step[a_]
-            cn = _lrc_resid_jac(tn, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, rn, jn)
+            cn = _lrc_resid_jac(tn, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, rn, jn, model_id, convexity)
             if np.isfinite(cn) and cn <= cost:
                 rel = (cost - cn) / max(cost, 1e-300)
                 theta = tn
@@ -427,7 +441,8 @@ def lrc_fit(theta0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol):
 
 
 @njit(cache=True)
-def _fit_with_starts(theta_init, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, nstart=3):
+def _fit_with_starts(theta_init, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, nstart, model_id,
+                     convexity):
     """Up to three starts differing in β0 (×1, ×1.3, ×0.8; REddyProc); keeps the lowest cost."""
     best_cost = np.inf
     best_t = theta_init * np.nan
@@ -437,7 +452,7 @@ def _fit_with_starts(theta_init, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, m
     for s in range(min(nstart, 3)):
         t0 = theta_init.copy()
         t0[1] = theta_init[1] * facs[s]
-        t, cov, c, conv = lrc_fit(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol)
+        t, cov, c, conv = lrc_fit(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, model_id, convexity)
         if conv and np.isfinite(c) and c < best_cost:
             best_cost = c
             best_t = t
@@ -447,12 +462,13 @@ def _fit_with_starts(theta_init, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, m
 
 
 @njit(cache=True)
-def lrc_fit_bounds(theta_init, rg, vpd, fr, y, sd, prior_mu, prior_sd, alpha_last, maxit, tol, nstart=3):
+def lrc_fit_bounds(theta_init, rg, vpd, fr, y, sd, prior_mu, prior_sd, alpha_last, maxit, tol, nstart=3,
+                   model_id=0, convexity=0.0):
     """One window with the bounds / refit logic of Lasslop et al. (2010) Table A1 as coded in
     REddyProc ``optimLRCBounds`` + ``isParameterInBounds``.
 
-    Returns (theta, sd_theta, cost, code, k_fixed, alpha_fixed). ``code`` 0 = accepted,
-    1002 = out of bounds, 1 = no convergence.
+    Returns (theta, sd_theta, cost, code, k_fixed, alpha_fixed, cov). ``code`` 0 = accepted,
+    1002 = out of bounds, 1005 = negative variance, 1 = no convergence.
     """
     free = np.ones(4, dtype=np.bool_)
     t0 = theta_init.copy()
@@ -462,31 +478,36 @@ def lrc_fit_bounds(theta_init, rg, vpd, fr, y, sd, prior_mu, prior_sd, alpha_las
         # no record above VPD0: k is not identifiable (zero Jacobian) -> fixed at 0, not counted as refit
         free[0] = False
         t0[0] = 0.0
-    t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, nstart)
+    t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, nstart,
+                                       model_id, convexity)
     if (not np.isfinite(t[0])) or t[0] < 0.0:
         k_fixed = True
         free[0] = False
         t0[0] = 0.0
-        t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, nstart)
+        t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, nstart,
+                                           model_id, convexity)
         if ((not np.isfinite(t[2])) or t[2] > 0.22) and np.isfinite(alpha_last):
             a_fixed = True
             free[2] = False
             t0[2] = alpha_last
-            t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, nstart)
+            t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol,
+                                               nstart, model_id, convexity)
     else:
         if ((not np.isfinite(t[2])) or t[2] > 0.22) and np.isfinite(alpha_last):
             a_fixed = True
             free[2] = False
             t0[2] = alpha_last
-            t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, nstart)
+            t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol,
+                                               nstart, model_id, convexity)
             if (not np.isfinite(t[0])) or t[0] < 0.0:
                 k_fixed = True
                 free[0] = False
                 t0[0] = 0.0
-                t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol, nstart)
+                t, cov, c, conv = _fit_with_starts(t0, free, rg, vpd, fr, y, sd, prior_mu, prior_sd, maxit, tol,
+                                                   nstart, model_id, convexity)
     sdt = np.full(4, np.nan)
     if not conv or not np.isfinite(t[0]):
-        return t * np.nan, sdt, np.nan, 1, k_fixed, a_fixed
+        return t * np.nan, sdt, np.nan, 1, k_fixed, a_fixed, cov * np.nan
     for j in range(4):
         if free[j]:
             sdt[j] = np.sqrt(cov[j, j]) if cov[j, j] >= 0 else np.nan
@@ -500,25 +521,26 @@ def lrc_fit_bounds(theta_init, rg, vpd, fr, y, sd, prior_mu, prior_sd, alpha_las
     for j in range(4):
         if free[j] and cov[j, j] < 0:
             code = 1005
-    return t, sdt, c, code, k_fixed, a_fixed
+    return t, sdt, c, code, k_fixed, a_fixed, cov
 
 
 @njit(cache=True)
-def dt_windows(starts, ends, day_mask, rg, vpd, t_c, mult, y, sd, e0_win,
-               rb_prior_mu, rb_prior_sd, min_n, maxit, tol, tref_c, nstart=3, beta_sd_factor=20.0):
-    """Loop the light-response fit over day windows [starts[w], ends[w]) (record indices).
+def dt_windows(starts, ends, y, rg, vpd, xterm, yterm, mult, sd, a_win, b_win, rb_prior_mu, rb_prior_sd,
+               min_n, maxit, tol, model_id, convexity, nstart=3, beta_sd_factor=20.0):
+    """Loop the light-response fit over windows [starts[w], ends[w]) (record indices).
 
-    Respiration factor per record: fR = f_LT(T; E0_win[w]) · mult[i] (mult = 1 for DT; the
-    relative-humidity modifier h(RH) for DT-RH).
-    ``rb_prior_sd`` NaN = no prior on rb (REddyProc default); the β0 prior follows REddyProc
-    (location |q03 − q97| of day NEE, sd = ``beta_sd_factor`` (20) · median(|σ/NEE|) · β_prior / sqrt(n);
-    ``beta_sd_factor = inf`` switches the β0 prior off).
-    Returns (params (W, 4), sds (W, 4), info (W, 7): n, mean record index, cost, code,
-    k_fixed, alpha_fixed, beta_prior).
+    ``y``: day-time NEE to fit (NaN elsewhere). Respiration factor per record:
+    fR = mult[i]·exp(a_win[w]·xterm[i] + b_win[w]·yterm[i]) (DT: a = E0 of the window, b = 0,
+    mult = 1; DT-RH: see :mod:`landcarbon.flux.dtrh`). ``rb_prior_sd`` NaN = no prior on rb (REddyProc
+    default); the β0 prior follows REddyProc (location |q03 − q97| of day NEE, sd =
+    ``beta_sd_factor`` (20) · median(|σ/NEE|) · β_prior / sqrt(n); ``beta_sd_factor = inf`` switches
+    it off). Returns (params (W, 4), sds (W, 4), cov (W, 4, 4), info (W, 7): n, mean record index,
+    cost, code, k_fixed, alpha_fixed, beta_prior).
     """
     nw = starts.size
     par = np.full((nw, 4), np.nan)
     psd = np.full((nw, 4), np.nan)
+    pcov = np.full((nw, 4, 4), np.nan)
     info = np.full((nw, 7), np.nan)
     alpha_last = 0.22
     for w in range(nw):
@@ -527,7 +549,7 @@ def dt_windows(starts, ends, day_mask, rg, vpd, t_c, mult, y, sd, e0_win,
         cnt = 0
         isum = 0.0
         for i in range(s0, s1):
-            if day_mask[i] and np.isfinite(y[i]) and np.isfinite(vpd[i]) and np.isfinite(t_c[i]) \
+            if np.isfinite(y[i]) and np.isfinite(vpd[i]) and np.isfinite(xterm[i]) and np.isfinite(yterm[i]) \
                     and np.isfinite(sd[i]) and np.isfinite(rg[i]) and np.isfinite(mult[i]):
                 cnt += 1
                 isum += i
@@ -535,8 +557,8 @@ def dt_windows(starts, ends, day_mask, rg, vpd, t_c, mult, y, sd, e0_win,
         if cnt > 0:
             info[w, 1] = np.round(isum / cnt)
         info[w, 3] = 1011
-        if cnt < min_n or not np.isfinite(e0_win[w]) or not np.isfinite(rb_prior_mu[w]):
-            if not np.isfinite(e0_win[w]):
+        if cnt < min_n or not np.isfinite(a_win[w]) or not np.isfinite(b_win[w]) or not np.isfinite(rb_prior_mu[w]):
+            if not np.isfinite(a_win[w]):
                 info[w, 3] = 1010
             continue
         rgw = np.empty(cnt)
@@ -546,11 +568,11 @@ def dt_windows(starts, ends, day_mask, rg, vpd, t_c, mult, y, sd, e0_win,
         sw = np.empty(cnt)
         q = 0
         for i in range(s0, s1):
-            if day_mask[i] and np.isfinite(y[i]) and np.isfinite(vpd[i]) and np.isfinite(t_c[i]) \
+            if np.isfinite(y[i]) and np.isfinite(vpd[i]) and np.isfinite(xterm[i]) and np.isfinite(yterm[i]) \
                     and np.isfinite(sd[i]) and np.isfinite(rg[i]) and np.isfinite(mult[i]):
                 rgw[q] = rg[i]
                 vw[q] = vpd[i]
-                fw[q] = lt_factor(t_c[i], e0_win[w], tref_c) * mult[i]
+                fw[q] = mult[i] * np.exp(a_win[w] * xterm[i] + b_win[w] * yterm[i])
                 yw[q] = y[i]
                 sw[q] = sd[i]
                 q += 1
@@ -563,8 +585,8 @@ def dt_windows(starts, ends, day_mask, rg, vpd, t_c, mult, y, sd, e0_win,
         psd_w = np.array([np.nan, beta_sd_factor * medrel * bprior / np.sqrt(cnt), np.nan, rb_prior_sd[w]])
         if not np.isfinite(psd_w[1]) or psd_w[1] <= 0:
             psd_w[1] = np.nan
-        t, sdt, c, code, kf, af = lrc_fit_bounds(mu.copy(), rgw, vw, fw, yw, sw, mu, psd_w, alpha_last,
-                                                  maxit, tol, nstart)
+        t, sdt, c, code, kf, af, cov = lrc_fit_bounds(mu.copy(), rgw, vw, fw, yw, sw, mu, psd_w, alpha_last,
+                                                       maxit, tol, nstart, model_id, convexity)
         info[w, 2] = c
         info[w, 3] = code
         info[w, 4] = 1.0 if kf else 0.0
@@ -573,5 +595,6 @@ def dt_windows(starts, ends, day_mask, rg, vpd, t_c, mult, y, sd, e0_win,
         if code == 0:
             par[w, :] = t
             psd[w, :] = sdt
+            pcov[w, :, :] = cov
             alpha_last = t[2]
-    return par, psd, info
+    return par, psd, pcov, info

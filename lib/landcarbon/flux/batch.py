@@ -59,15 +59,17 @@ def partition(ds: xr.Dataset, method: str, *, seed: int = 0, cache: dict | None 
                               fix=f"use one of {METHODS}"))
 
 
-def prepare_site(ds: xr.Dataset, *, n_boot: int = 1, seed: int = 0, threshold=None) -> tuple[xr.Dataset, Any]:
-    """u* threshold + filter and MDS gap filling (helper A's
-    :func:`landcarbon.flux.gapfill.ustar_filter_and_gapfill`); a dataset that already holds
-    ``NEE_f`` is returned unchanged. Returns (prepared dataset, u* result or None)."""
+def prepare_site(ds: xr.Dataset, *, n_boot: int = 1, seed: int = 0, threshold=None,
+                 ustar: str = "estimate") -> tuple[xr.Dataset, Any]:
+    """u* threshold + filter and MDS gap filling (:func:`landcarbon.flux.gapfill.ustar_filter_and_gapfill`);
+    a dataset that already holds ``NEE_f`` is returned unchanged. ``ustar="skip"``: no u* step, for
+    data already u*-filtered (FLUXNET2015 ``NEE_VUT_REF`` measured records) or without u*.
+    Returns (prepared dataset, u* result or None)."""
     if "NEE_f" in ds:
         return ds, None
     from .gapfill import ustar_filter_and_gapfill
 
-    return ustar_filter_and_gapfill(ds, threshold, n_boot=n_boot, seed=seed)
+    return ustar_filter_and_gapfill(ds, threshold, n_boot=n_boot, seed=seed, ustar=ustar)
 
 
 @dataclass
@@ -107,15 +109,17 @@ def _load(item, data_source: str, seed: int | None):
 
 def process_site_year(item, methods: Sequence[str] = ("NT", "DT", "DT-RH"), *, data_source: str = "auto",
                       seed: int = 0, n_boot: int = 1, keep_dataset: bool = True, raise_errors: bool = True,
-                      method_kwargs: dict | None = None) -> SiteYearResult:
-    """Load (manifest id / dataset / callable), prepare (u* + MDS unless NEE_f exists) and partition."""
+                      method_kwargs: dict | None = None, ustar: str = "estimate") -> SiteYearResult:
+    """Load (manifest id / dataset / callable), prepare (u* + MDS unless NEE_f exists) and partition.
+
+    ``ustar="skip"`` runs the chain without the u* step (data already u*-filtered, or without u*)."""
     timings = {}
     try:
         t0 = _time.perf_counter()
         ds, label = _load(item, data_source, seed if data_source == "demo" else None)
         timings["load"] = _time.perf_counter() - t0
         t0 = _time.perf_counter()
-        prep, ures = prepare_site(ds, n_boot=n_boot, seed=seed)
+        prep, ures = prepare_site(ds, n_boot=n_boot, seed=seed, ustar=ustar)
         timings["ustar+mds"] = _time.perf_counter() - t0
         cache: dict = {}
         out = {}
@@ -135,15 +139,15 @@ def process_site_year(item, methods: Sequence[str] = ("NT", "DT", "DT-RH"), *, d
 
 
 def _worker(args):
-    item, methods, data_source, seed, n_boot, keep, mkw = args
+    item, methods, data_source, seed, n_boot, keep, mkw, ustar = args
     return process_site_year(item, methods, data_source=data_source, seed=seed, n_boot=n_boot,
-                             keep_dataset=keep, raise_errors=False, method_kwargs=mkw)
+                             keep_dataset=keep, raise_errors=False, method_kwargs=mkw, ustar=ustar)
 
 
 def partition_many(items: Iterable, methods: Sequence[str] = ("NT", "DT", "DT-RH"), *, n_jobs: int = 2,
                    data_source: str = "auto", seed: int = 0, n_boot: int = 1, keep_dataset: bool = False,
                    progress: bool = True, backend: str = "process",
-                   method_kwargs: dict | None = None) -> list[SiteYearResult]:
+                   method_kwargs: dict | None = None, ustar: str = "estimate") -> list[SiteYearResult]:
     """Process many site-years in parallel with a progress bar.
 
     Parameters
@@ -160,6 +164,8 @@ def partition_many(items: Iterable, methods: Sequence[str] = ("NT", "DT", "DT-RH
         Show a ``tqdm`` progress bar.
     method_kwargs : dict, optional
         {method: keyword arguments}, e.g. ``{"RF": {"cv": False, "n_estimators": 50}}``.
+    ustar : {"estimate", "skip"}
+        u* threshold and filter, or none (data already u*-filtered).
 
     Returns
     -------
@@ -172,7 +178,7 @@ def partition_many(items: Iterable, methods: Sequence[str] = ("NT", "DT", "DT-RH
         from tqdm import tqdm
 
     items = list(items)
-    args = [(it, tuple(methods), data_source, seed, n_boot, keep_dataset, method_kwargs) for it in items]
+    args = [(it, tuple(methods), data_source, seed, n_boot, keep_dataset, method_kwargs, ustar) for it in items]
     out: list = [None] * len(items)
     bar = tqdm(total=len(items), desc="site-years", disable=not progress)
     if n_jobs <= 1:

@@ -5,9 +5,13 @@ year: weather drivers with diurnal, seasonal and synoptic structure, the true fl
 ``GPP_true``, ``RECO_true``, ``NEE_true`` [µmol CO2 m-2 s-1; NEE = RECO − GPP, NEE > 0 = release],
 and the "measured" ``NEE`` = truth + Laplace noise + a low-turbulence night bias, with gaps.
 
-The generator follows the synthetic-truth recipe of the science brief (§7, a PROPOSAL; after
-Desai et al. 2008, doi:10.1016/j.agrformet.2007.11.012, and Moffat et al. 2007,
-doi:10.1016/j.agrformet.2007.08.011); all choices below are **our formulation**.
+The generator follows the synthetic-truth evaluations of partitioning by Desai et al. (2008,
+doi:10.1016/j.agrformet.2007.11.012) and of gap filling by Moffat et al. (2007,
+doi:10.1016/j.agrformet.2007.08.011); all choices below are **our formulation**. The formulas are taken
+from their homes: Lloyd–Taylor from :mod:`landcarbon.flux.respiration`, the light response and VPD
+limitation from :mod:`landcarbon.flux.lightresponse`, saturation vapour pressure from
+:mod:`landcarbon.meteo` (Alduchov & Eskridge 1996) and the humidity modifier from
+:mod:`landcarbon.flux.dtrh`, so the truth and the methods share one set of coefficients.
 
 Truth model (Lasslop et al. 2010, doi:10.1111/j.1365-2486.2009.02041.x, with Lloyd & Taylor 1994,
 doi:10.2307/2389824):
@@ -24,7 +28,12 @@ Scenarios (night = sun below the horizon; day and night respiration are blended 
 weight :math:`w = \\min(1, R_{pot}/50\\ \\mathrm{W\\,m^{-2}})` to avoid a jump at sunrise):
 
 * ``S0`` symmetric: RECO = R(TA; E0 = 150 K) day and night.
-* ``S1`` asymmetric day/night temperature sensitivity: night R(TA; E0,N = 170 K), day R(TA; E0,D = 85 K).
+* ``S1`` asymmetric day/night temperature sensitivity: night R(TA; E0,N = 170 K); day = night ×
+  exp((E0,D − E0,N)(x(TA) − x(T_a))) with E0,D = 85 K and T_a the day's minimum air temperature
+  (:func:`landcarbon.flux.respiration.day_night_ratio`): day respiration equals night respiration at
+  dawn and rises with E0,D above it, so the day/night ratio is ≤ 1 at every temperature. (Earlier
+  versions shared Rref at 15 °C between day and night, which put day respiration above night
+  respiration below 15 °C.) ``attrs['truth_day_night_anchor']`` names the anchor.
 * ``S2`` hysteresis: RECO = R(TS; 150 K), driven by the lagged, damped soil temperature (methods fit TA).
 * ``S3`` one-sided RH effect on day-time respiration (dry air reduces it; our formulation after
   Li et al. 2022, doi:10.1016/j.agrformet.2021.108709, in the exponential family of the DT-RH
@@ -35,7 +44,7 @@ weight :math:`w = \\min(1, R_{pot}/50\\ \\mathrm{W\\,m^{-2}})` to avoid a jump a
       h(RH) = \\exp\\left(k_{RH}\\,(\\min(RH, RH_{ref}) - RH_{ref})\\right) \\le 1,
       \\quad k_{RH} = 0.01\\ \\%^{-1},\\ RH_{ref} = 100\\ \\%,
 
-  RH in % (h = 1 in saturated air, 0.74 at 70 %, 0.61 at 50 %). Night respiration has no RH term, so
+  RH in % (h = 1 in saturated air, 0.74 at 70 %, 0.61 at 50 %; :func:`landcarbon.flux.dtrh.rh_exponential`). Night respiration has no RH term, so
   methods that carry night-time respiration over to the day overestimate day-time respiration
   (by about a quarter on the demo climate, where day-time RH is mostly 45–90 %). Earlier versions
   centred S3 on 70 % (exp(0.01 (RH − 70 %))), which averaged out over the year. ``attrs``: ``truth_kRH``,
@@ -60,21 +69,22 @@ import xarray as xr
 from scipy.signal import lfilter
 
 from ..errors import ConfigError, located
+from ..meteo import saturation_vapour_pressure
 from .io import make_site_dataset
+from .lightresponse import VPD0_HPA, rectangular_hyperbola, vpd_limitation
+from .respiration import T0_DEGC, TREF_DEGC, day_night_ratio, lloyd_taylor
 from .solar import potential_radiation
 
-__all__ = ["demo_site", "SCENARIOS", "lloyd_taylor_degC", "saturation_vapour_pressure_hPa", "rh_modifier_truth"]
+__all__ = ["demo_site", "demo_tower", "SCENARIOS", "rh_modifier_truth"]
 
 SCENARIOS = {
     "S0": "symmetric day/night temperature sensitivity (E0 = 150 K, air temperature)",
-    "S1": "asymmetric sensitivity: E0,night = 170 K, E0,day = 85 K",
+    "S1": "asymmetric sensitivity: E0,night = 170 K, E0,day = 85 K above the day's minimum temperature",
     "S2": "respiration driven by soil temperature (hysteresis against air temperature)",
     "S3": "one-sided relative-humidity effect: day-time respiration x exp(0.01 %-1 (RH - 100 %)) (dry air reduces it)",
     "S4": "respiration depends on SW_IN, a driver that is constant (0) at night",
 }
 
-T0_DEGC = -46.02
-TREF_DEGC = 15.0
 #: S3 truth: h(RH) = exp(k_RH (RH - RH_ref)) <= 1 by day, k_RH [%-1], RH_ref [%] = saturation
 S3_K_RH = 0.01
 S3_RH_REF = 100.0
@@ -83,29 +93,16 @@ S3_RH_REF = 100.0
 def rh_modifier_truth(rh, k_rh=None, rh_ref=None):
     """S3 humidity modifier of day-time respiration [-] (our formulation after Li et al. 2022).
 
-    h(RH) = exp(k_RH·(min(RH, RH_ref) − RH_ref)); RH [%], k_RH [%-1] (default ``S3_K_RH`` = 0.01),
-    RH_ref [%] (default ``S3_RH_REF`` = 100, saturation). h = 1 in saturated air and h < 1 below it:
-    dry air only *reduces* day-time respiration (one-sided), e.g. h(50 %) = exp(−0.5) ≈ 0.61.
+    h(RH) = exp(k_RH·(min(RH, RH_ref) − RH_ref)) = :func:`landcarbon.flux.dtrh.rh_exponential` of
+    min(RH, RH_ref); RH [%], k_RH [%-1] (default ``S3_K_RH`` = 0.01), RH_ref [%] (default
+    ``S3_RH_REF`` = 100, saturation). h = 1 in saturated air and h < 1 below it: dry air only
+    *reduces* day-time respiration (one-sided), e.g. h(50 %) = exp(−0.5) ≈ 0.61.
     """
+    from .dtrh import rh_exponential
+
     k_rh = S3_K_RH if k_rh is None else k_rh
     rh_ref = S3_RH_REF if rh_ref is None else rh_ref
-    rh = np.asarray(rh, dtype=float)
-    return np.exp(k_rh * (np.minimum(rh, rh_ref) - rh_ref))
-
-
-def lloyd_taylor_degC(T, rref, e0, tref=TREF_DEGC, t0=T0_DEGC):
-    """Lloyd & Taylor (1994) respiration [units of ``rref``] at temperature ``T`` [degC].
-
-    R = rref·exp(E0·(1/(Tref − T0) − 1/(T − T0))), E0 [K], T guarded at ≥ −40 °C (as REddyProc).
-    """
-    T = np.maximum(np.asarray(T, dtype=float), -40.0)
-    return rref * np.exp(e0 * (1.0 / (tref - t0) - 1.0 / (T - t0)))
-
-
-def saturation_vapour_pressure_hPa(T):
-    """Saturation vapour pressure over water [hPa] at T [degC] (Magnus–Tetens: 6.1078·exp(17.27T/(T+237.3)))."""
-    T = np.asarray(T, dtype=float)
-    return 6.1078 * np.exp(17.27 * T / (T + 237.3))
+    return rh_exponential(np.minimum(np.asarray(rh, dtype=float), rh_ref), k_rh, rhref=rh_ref)
 
 
 def _ar1(rng, n, phi, sd):
@@ -231,8 +228,8 @@ def demo_site(
     shape = np.cos(2 * np.pi * (hour - 15.0) / 24.0) + 0.25 * np.cos(4 * np.pi * (hour - 15.0) / 24.0 + 0.6)
     ta = tmean + 0.5 * dtr * shape / 1.05 + _ar1(rng_w, n, 0.95, 0.35)
     td = np.minimum(_daily_to_steps(tmean_d - dd_d, n_days, spd) + _ar1(rng_w, n, 0.97, 0.4), ta - 0.05)
-    es = saturation_vapour_pressure_hPa(ta)
-    ea = saturation_vapour_pressure_hPa(td)
+    es = saturation_vapour_pressure(ta)
+    ea = saturation_vapour_pressure(td)
     rh = np.clip(100.0 * ea / es, 5.0, 100.0)
     vpd = np.clip(es - ea, 0.0, None)
 
@@ -265,31 +262,35 @@ def demo_site(
 
     # ---------------- truth ----------------
     phen = 1 / (1 + np.exp(-(dayf - 125) / 8.0)) / (1 + np.exp((dayf - 285) / 10.0))
-    alpha, k_vpd, vpd0 = 0.04, 0.04, 10.0
+    alpha, k_vpd, vpd0 = 0.04, 0.04, VPD0_HPA
     beta0 = 5.0 + 33.0 * phen
-    beta = beta0 * np.where(vpd > vpd0, np.exp(-k_vpd * (vpd - vpd0)), 1.0)
-    gpp = np.where(sw_in > 0, alpha * beta * sw_in / (alpha * sw_in + beta), 0.0)
+    beta = beta0 * vpd_limitation(vpd, k_vpd, vpd0_hpa=vpd0)
+    gpp = rectangular_hyperbola(sw_in, alpha, beta)
     rref = (2.0 + 2.4 * phen) * (0.85 + 0.15 * np.clip(swc / 30.0, 0, 1.2))
     w_day = np.clip(pot / 50.0, 0.0, 1.0)
     truth = {"truth_E0_night": e0, "truth_E0_day": e0, "truth_kRH": 0.0, "truth_RHref": S3_RH_REF,
              "truth_temperature": "TA", "truth_alpha": alpha, "truth_k": k_vpd, "truth_VPD0": vpd0,
              "truth_Tref_degC": TREF_DEGC, "truth_T0_degC": T0_DEGC, "truth_sw_coef": 0.0}
     if scenario == "S0":
-        reco = lloyd_taylor_degC(ta, rref, e0)
+        reco = lloyd_taylor(ta, rref, e0)
     elif scenario == "S1":
         e0n, e0d = 170.0, 85.0
-        truth.update(truth_E0_night=e0n, truth_E0_day=e0d)
-        reco = (1 - w_day) * lloyd_taylor_degC(ta, rref, e0n) + w_day * lloyd_taylor_degC(ta, rref, e0d)
+        # anchor: the day's minimum air temperature (interval middles -> local calendar day)
+        t_anchor = ta.reshape(n_days, spd).min(axis=1).repeat(spd)
+        truth.update(truth_E0_night=e0n, truth_E0_day=e0d,
+                     truth_day_night_anchor="day's minimum air temperature (day/night ratio <= 1)")
+        r_night = lloyd_taylor(ta, rref, e0n)
+        reco = r_night * ((1 - w_day) + w_day * day_night_ratio(ta, t_anchor, e0n, e0d))
     elif scenario == "S2":
         truth.update(truth_temperature="TS")
-        reco = lloyd_taylor_degC(ts, rref, e0)
+        reco = lloyd_taylor(ts, rref, e0)
     elif scenario == "S3":
         truth.update(truth_kRH=S3_K_RH, truth_RHref=S3_RH_REF)
-        r = lloyd_taylor_degC(ta, rref, e0)
+        r = lloyd_taylor(ta, rref, e0)
         reco = (1 - w_day) * r + w_day * r * rh_modifier_truth(rh)
     else:  # S4
         truth.update(truth_sw_coef=0.3)
-        reco = lloyd_taylor_degC(ta, rref, e0) * (1 + 0.3 * sw_in / 1000.0)
+        reco = lloyd_taylor(ta, rref, e0) * (1 + 0.3 * sw_in / 1000.0)
     nee_true = reco - gpp
 
     # ---------------- measurement ----------------
@@ -351,4 +352,29 @@ def demo_site(
         ds[v].attrs["long_name"] = {"GPP_true": "true gross primary production (>= 0)",
                                     "RECO_true": "true ecosystem respiration (>= 0)",
                                     "NEE_true": "true NEE = RECO_true - GPP_true (positive = release)"}[v]
+    return ds
+
+
+def demo_tower(seed: int = 0, *, site: str | None = None, years=None, scenario: str = "S1") -> xr.Dataset:
+    """Demo stand-in for one tower site-year of ``fluxnet2015-hh`` (a :func:`demo_site` year).
+
+    The twin has the tower's coordinates when the ``site-info`` table knows the site (else the DE-Tha-
+    like defaults), one calendar year (the first of ``years``, default 2010), no low-turbulence bias
+    (like ONEFlux's u*-filtered ``NEE_VUT_REF``) and its truth ``GPP_true``/``RECO_true`` in place of the
+    ONEFlux references. Fluxes in µmol CO2 m-2 s-1, NEE > 0 = release.
+    """
+    year = int(np.atleast_1d(years)[0]) if years is not None else 2010
+    lat, lon = 50.95, 13.57
+    if site is not None:
+        try:
+            from ..data import open_dataset
+
+            info = open_dataset("site-info")
+            if site in info.site.values:
+                lat, lon = float(info.lat.sel(site=site)), float(info.lon.sel(site=site))
+        except Exception:  # noqa: BLE001 - coordinates are cosmetic for the twin
+            pass
+    ds = demo_site(seed, scenario, year=year, lat=lat, lon=lon, utc_offset_hours=float(round(lon / 15.0)),
+                   site=f"DEMO-{site or 'tower'}", ustar_bias=False)
+    ds.attrs["hourly_site"] = 0
     return ds

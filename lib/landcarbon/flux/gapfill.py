@@ -129,7 +129,7 @@ def mds_gapfill(
             f"{var}_fnum": ("time", fnum.astype(np.int32), {"units": "1"}),
             f"{var}_fmeth": ("time", fmeth.astype(np.int8), {"units": "1", "flag_meaning": "1 LUT(3 drivers), 2 LUT(radiation), 3 MDC, 0 none"}),
             f"{var}_fwin": ("time", fwin, {"units": "d", "long_name": "full MDS window length"}),
-            f"{var}_fall": ("time", fall, {"units": units, "long_name": f"MDS estimate for every processed record"}),
+            f"{var}_fall": ("time", fall, {"units": units, "long_name": "MDS estimate for every processed record"}),
         },
         coords={"time": ds["time"]},
         attrs={"mds_method": "Reichstein et al. 2005 (REddyProc sMDSGapFill, Reichstein05)",
@@ -160,6 +160,7 @@ def ustar_filter_and_gapfill(
     ds: xr.Dataset,
     threshold=None,
     *,
+    ustar: str = "estimate",
     n_boot: int = 100,
     seed: int | np.random.Generator | None = 0,
     scenario: str = "uStar",
@@ -175,6 +176,10 @@ def ustar_filter_and_gapfill(
     unless ``threshold`` [m s-1] or a :class:`~landcarbon.flux.ustar.UstarResult` is given;
     (3) night-time NEE with u* below the threshold (``scenario`` "uStar", "U05", "U50", "U95") -> NaN;
     (4) MDS of the drivers (gaps only) and of NEE (``fill_all``).
+
+    ``ustar="skip"`` leaves out steps (2)–(3): for data that are already u*-filtered (e.g. FLUXNET2015
+    ``NEE_VUT_REF`` with ``NEE_QC == 0``, filtered by ONEFlux) or have no u*. The dataset then needs no
+    ``USTAR``; ``attrs['ustar_threshold']`` is NaN and ``attrs['ustar_filter']`` says it was skipped.
 
     Returns
     -------
@@ -192,17 +197,26 @@ def ustar_filter_and_gapfill(
         work["NEE"] = (ds["NEE"].dims, v, ds["NEE"].attrs)
         work.attrs["long_run_records_removed"] = int(m.sum())
     res = None
-    if threshold is None:
-        res = ustar_threshold(work, n_boot=n_boot, seed=seed)
-        threshold = res
-    if isinstance(threshold, UstarResult):
-        res = threshold
-    filt = apply_ustar_filter(work, threshold, scenario=scenario)
+    if ustar not in ("estimate", "skip"):
+        raise ConfigError(located(f"ustar={ustar!r}", where="ustar_filter_and_gapfill",
+                                  fix="use 'estimate' (u* threshold and filter) or 'skip' (data already u*-filtered)"))
+    if ustar == "skip":
+        filt = work
+    else:
+        if threshold is None:
+            res = ustar_threshold(work, n_boot=n_boot, seed=seed)
+            threshold = res
+        if isinstance(threshold, UstarResult):
+            res = threshold
+        filt = apply_ustar_filter(work, threshold, scenario=scenario)
     out = gapfill_site(filt, tuple(d for d in drivers if d in filt), fill_all=False)
     r = mds_gapfill(filt, "NEE", fill_all=fill_all)
     for k in ("NEE_f", "NEE_fqc", "NEE_fsd"):
         out[k] = r[k]
-    if res is not None:
+    if ustar == "skip":
+        out.attrs["ustar_threshold"] = float("nan")
+        out.attrs["ustar_filter"] = "skipped (data already u*-filtered or without u*)"
+    elif res is not None:
         out.attrs["ustar_threshold"] = float(res.threshold if scenario == "uStar" else
                                              res.quantiles[int(scenario[1:])])
         for p, q in res.quantiles.items():

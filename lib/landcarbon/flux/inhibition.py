@@ -23,7 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from ._common import PartitionResult, flux_dataarray, interpolate_at_records, prepare_inputs
-from ._kernels import TREF_C
+from .respiration import TREF_DEGC
 from .daytime import partition_dt
 from .respiration import lloyd_taylor
 
@@ -56,7 +56,7 @@ def inhibition_by_period(inh: pd.DataFrame, by: str = "season") -> pd.DataFrame:
 
 
 def partition_dt_keenan(ds: xr.Dataset, dt: PartitionResult | None = None, *,
-                        tref_c: float = TREF_C) -> PartitionResult:
+                        tref_degc: float = TREF_DEGC) -> PartitionResult:
     """Modified DT with day-time Rref by day and night-time Rref at night (Keenan et al. 2019).
 
     Returns
@@ -73,7 +73,7 @@ def partition_dt_keenan(ds: xr.Dataset, dt: PartitionResult | None = None, *,
     rec = p.rec_mean.fillna(p.rec_centre).to_numpy(float)
     rref_n = interpolate_at_records(n, rec, p.rref_night.to_numpy(float))
     e0 = interpolate_at_records(n, rec, p.e0_night.to_numpy(float))
-    reco_night = lloyd_taylor(inp.ta, rref_n, e0, tref_c)
+    reco_night = lloyd_taylor(inp.ta, rref_n, e0, tref_degc=tref_degc)
     rg = np.where(np.isfinite(inp.rg_f), inp.rg_f, inp.rg)
     day = (inp.potrad > 0) & (np.nan_to_num(rg) > 4.0)
     reco = np.where(day, dt.reco.values, reco_night)
@@ -85,7 +85,7 @@ def partition_dt_keenan(ds: xr.Dataset, dt: PartitionResult | None = None, *,
                             "DT-LI"),
         params=p, info={"inhibition": inh, "inhibition_by_season": inhibition_by_period(inh)},
         extra={"RREF_NIGHT": xr.DataArray(rref_n, coords={"time": ds["time"].values}, dims="time",
-                                          attrs={"units": "umol m-2 s-1", "tref_degC": tref_c})},
+                                          attrs={"units": "umol m-2 s-1", "tref_degC": tref_degc})},
     )
 
 

@@ -1,6 +1,6 @@
 """Machine-learning night-time partitioning (random forest, small neural network, semi-parametric).
 
-What the seed study describes (Li et al. 2022 context) and the science brief §5: a regressor is
+What Li et al. (2022, doi:10.1016/j.agrformet.2021.108709) used as one of their machine-learning estimators: a regressor is
 trained on u*-filtered, *measured* night-time NEE (night-time NEE = RECO) with drivers Tair, Tsoil,
 VPD, RH, wind speed, SWC and seasonal terms sin/cos(2π DOY/365), then predicts RECO for every
 record; GPP = RECO − NEE_f. Radiation is deliberately NOT a feature (≈ 0 at every training record,
@@ -29,7 +29,7 @@ import xarray as xr
 
 from ..errors import ConfigError, DataError, located
 from ._common import PartitionResult, flux_dataarray, prepare_inputs
-from ._kernels import TREF_C
+from .respiration import TREF_DEGC
 from .nighttime import night_mask_nt, partition_nt
 from .respiration import lloyd_taylor
 
@@ -111,7 +111,7 @@ def blocked_cv(x: pd.DataFrame, y: np.ndarray, groups: np.ndarray, kind: str, se
 
 def partition_ml(ds: xr.Dataset, model: str = "rf", *, seed: int = 0, features=DEFAULT_FEATURES,
                  n_estimators: int = 100, cv: bool = True, block_days: int = 7,
-                 nt_result: PartitionResult | None = None, tref_c: float = TREF_C) -> PartitionResult:
+                 nt_result: PartitionResult | None = None, tref_degc: float = TREF_DEGC) -> PartitionResult:
     """ML night-time partitioning (see the module docstring).
 
     Parameters
@@ -148,9 +148,9 @@ def partition_ml(ds: xr.Dataset, model: str = "rf", *, seed: int = 0, features=D
     w = None
     info = {"features": list(x.columns), "n_train": int(train.sum()), "model": model}
     if model == "sp":
-        nt = partition_nt(ds, tref_c=tref_c) if nt_result is None else nt_result
+        nt = partition_nt(ds, tref_degc=tref_degc) if nt_result is None else nt_result
         e0 = nt.info["e0"]
-        f_all = lloyd_taylor(inp.ta, 1.0, e0, tref_c)
+        f_all = lloyd_taylor(inp.ta, 1.0, e0, tref_degc=tref_degc)
         f = f_all[train]
         target = y / f
         w = f**2

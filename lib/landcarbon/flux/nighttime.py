@@ -24,7 +24,8 @@ import xarray as xr
 
 from ..errors import DataError, located
 from ._common import PartitionResult, flux_dataarray, interpolate_at_records, prepare_inputs
-from ._kernels import TREF_C, nt_e0_windows, nt_rref_windows
+from ._kernels import nt_e0_windows, nt_rref_windows
+from .respiration import TREF_DEGC
 from .respiration import lloyd_taylor
 
 __all__ = ["partition_nt", "night_mask_nt", "nt_e0_short_term"]
@@ -38,7 +39,7 @@ def night_mask_nt(rg: np.ndarray, potrad: np.ndarray, rg_threshold: float = 10.0
 
 def nt_e0_short_term(day_counter, nee_night, t_c, *, win_days: int = 7, step_days: int = 5,
                      temperature_range: float = 5.0, perc_trim: float = 5.0, min_records: int = 6,
-                     e0_bounds=(30.0, 350.0), n_best: int = 3, tref_c: float = TREF_C,
+                     e0_bounds=(30.0, 350.0), n_best: int = 3, tref_degc: float = TREF_DEGC,
                      where: str = "dataset") -> tuple[float, pd.DataFrame]:
     """Short-term E0 regressions and the best-``n_best`` mean [K]; returns (E0, window table).
 
@@ -46,7 +47,7 @@ def nt_e0_short_term(day_counter, nee_night, t_c, *, win_days: int = 7, step_day
     """
     arr = nt_e0_windows(np.asarray(day_counter, dtype=np.int64), np.asarray(nee_night, float),
                         np.asarray(t_c, float), int(win_days), int(step_days), float(temperature_range),
-                        float(perc_trim), int(min_records), float(tref_c))
+                        float(perc_trim), int(min_records), float(tref_degc))
     tab = pd.DataFrame(arr, columns=["start_day", "end_day", "n", "t_range", "rref", "sd_rref", "e0", "sd_e0",
                                      "e0_trim", "sd_e0_trim", "fitted", "mid_day"])
     lo, hi = e0_bounds
@@ -60,12 +61,14 @@ def nt_e0_short_term(day_counter, nee_night, t_c, *, win_days: int = 7, step_day
                                 fix="relax temperature_range (e.g. 3 K), check the night mask and units of T"))
     e0 = round(float(good.e0_trim.iloc[:n_best].mean()), 2)
     tab["used"] = tab.index.isin(good.index[:n_best])
+    # SD of the mean of the n_best estimates (treated as independent): sqrt(sum sd^2) / n_best
+    tab.attrs["e0_sd"] = float(np.sqrt((good.sd_e0_trim.iloc[:n_best] ** 2).sum()) / n_best)
     return e0, tab
 
 
 def partition_nt(ds: xr.Dataset, *, temperature: str = "TA", rg_threshold: float = 10.0,
                  temperature_range: float = 5.0, e0_bounds: tuple[float, float] | None = None,
-                 e0_fixed: float | None = None, tref_c: float = TREF_C) -> PartitionResult:
+                 e0_fixed: float | None = None, tref_degc: float = TREF_DEGC) -> PartitionResult:
     """Night-time partitioning (Reichstein et al. 2005; REddyProc ``sMRFluxPartition``).
 
     Parameters
@@ -87,7 +90,8 @@ def partition_nt(ds: xr.Dataset, *, temperature: str = "TA", rg_threshold: float
     PartitionResult
         ``reco`` = LT(Rref(t), E0, T) and ``gpp`` = RECO − NEE_f [umol CO2 m-2 s-1] (NEE > 0 is
         release, NEE = RECO − GPP); ``params`` = Rref windows (``qc`` 0 fitted, 1002 negative
-        Rref dropped, 1011 too few records); ``info['e0']`` [K] and ``info['e0_windows']``.
+        Rref dropped, 1011 too few records); ``info['e0']`` [K], ``info['e0_sd']`` [K] (SD of the
+        best-3 mean) and ``info['e0_windows']``.
     """
     where = f"site {ds.attrs.get('site', '?')} (NT)"
     inp = prepare_inputs(ds, where=where)
@@ -107,32 +111,33 @@ def partition_nt(ds: xr.Dataset, *, temperature: str = "TA", rg_threshold: float
     t_fit = np.where(np.isfinite(y), t_fit, np.nan)
     if e0_fixed is None:
         e0, e0tab = nt_e0_short_term(inp.day_counter, y, t_fit, temperature_range=temperature_range,
-                                     e0_bounds=bounds, tref_c=tref_c, where=where)
+                                     e0_bounds=bounds, where=where)  # E0 does not depend on Tref: fit at 15 degC
     else:
         e0, e0tab = float(e0_fixed), pd.DataFrame()
-    arr = nt_rref_windows(inp.day_counter, y, t_fit, float(e0), 3, 4, 2, float(tref_c))
+    arr = nt_rref_windows(inp.day_counter, y, t_fit, float(e0), 3, 4, 2, float(tref_degc))
     tab = pd.DataFrame(arr, columns=["start_day", "end_day", "n", "rec", "rref", "sd_rref"])
     neg = tab.rref < 0
     tab["qc"] = np.where(tab.rref.isna(), 1011, np.where(neg, 1002, 0)).astype(int)
     tab.loc[neg, "rref"] = np.nan
     tab["e0"] = e0
-    tab["tref_degC"] = tref_c
+    tab["tref_degC"] = tref_degc
     ok_rec = tab.rec.notna()
     tab["time"] = pd.NaT
     tab.loc[ok_rec, "time"] = inp.time[tab.rec[ok_rec].astype(int).to_numpy()]
     n = inp.nee_f.size
     rref_t = interpolate_at_records(n, tab.rec.to_numpy(float), tab.rref.to_numpy(float))
-    reco = lloyd_taylor(t_pred, rref_t, e0, tref_c)
+    reco = lloyd_taylor(t_pred, rref_t, e0, tref_degc=tref_degc)
     gpp = reco - inp.nee_f
     res = PartitionResult(
         method="NT",
         gpp=flux_dataarray(gpp, ds, "GPP", "gross primary production (night-time method)", "NT"),
         reco=flux_dataarray(reco, ds, "RECO", "ecosystem respiration (night-time method)", "NT"),
         params=tab,
-        info={"e0": float(e0), "e0_windows": e0tab, "temperature": temperature, "tref_degC": tref_c,
+        info={"e0": float(e0), "e0_sd": float(e0tab.attrs.get("e0_sd", 0.0)), "e0_windows": e0tab,
+              "temperature": temperature, "tref_degC": tref_degc,
               "n_rref_windows": int((tab.qc == 0).sum())},
         extra={"RREF": xr.DataArray(rref_t, coords={"time": ds["time"].values}, dims="time",
-                                    attrs={"units": "umol m-2 s-1", "tref_degC": tref_c}),
+                                    attrs={"units": "umol m-2 s-1", "tref_degC": tref_degc}),
                "NEE_night": xr.DataArray(y, coords={"time": ds["time"].values}, dims="time",
                                          attrs={"units": "umol m-2 s-1"})},
     )
