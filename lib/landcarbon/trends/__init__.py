@@ -12,10 +12,10 @@ from .attribution import (DRIVER_CLASSES, detrend, dominant_driver, lag1_autocor
 from .io import load_er_products
 from .field import (STAT_NAMES, fdr_significance, field_significance, trend_agreement, trend_categories,
                     trend_field)
-from .mk import METHODS, critical_z, mk_test, p_value, sens_slope
+from .mk import METHODS, MULTIVARIATE_METHODS, critical_z, mk_test, multivariate_test, p_value, sens_slope
 from .regional import MAT_THRESHOLDS_DEGC, ZONE_NAMES, climate_zones, regional_totals, regional_trend_table
 
-__all__ = ["METHODS", "mk_test", "p_value", "sens_slope", "critical_z", "trend_field", "STAT_NAMES",
+__all__ = ["METHODS", "MULTIVARIATE_METHODS", "mk_test", "multivariate_test", "p_value", "sens_slope", "critical_z", "trend_field", "STAT_NAMES",
            "fdr_significance", "field_significance", "detrend", "partial_correlation", "dominant_driver",
            "rf_importance", "share_of_pixels", "DRIVER_CLASSES", "climate_zones", "regional_totals",
            "ZONE_NAMES", "MAT_THRESHOLDS_DEGC", "trend_agreement", "trend_categories",
