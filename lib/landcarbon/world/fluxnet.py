@@ -31,7 +31,8 @@ from ..errors import DataError, located
 from .climate import climate_zone
 
 __all__ = ["FLUXNET_MM_COLUMNS", "EXTRACT_COLUMNS", "read_fluxnet_monthly", "read_fluxnet_mm_extract",
-           "build_fluxnet_mm_extract", "read_site_supplement", "fluxnet_site_metadata", "PLAUSIBLE_EXTRA"]
+           "build_fluxnet_mm_extract", "read_site_supplement", "fluxnet_site_metadata", "PLAUSIBLE_EXTRA",
+           "fluxnet2015_network"]
 
 #: FULLSET_MM column -> (standard name, units at MM resolution).
 FLUXNET_MM_COLUMNS = {
@@ -432,3 +433,19 @@ def read_fluxnet_mm_extract(paths, *, metadata=None, years=None, plausibility: s
         wheres[str(site)] = where
     return _assemble(sites, metadata, None, years, "FLUXNET2015 monthly site table", wheres=wheres,
                      plausibility=plausibility, ranges=ranges)
+
+
+def fluxnet2015_network() -> pd.DataFrame:
+    """The 171 towers of the ``fluxnet2015-monthly`` dataset without reading any data: site id, lat, lon,
+    IGBP class (``PFT``) and the first/last year of the record, from the manifest's file names
+    (``..._MM_<Y0>-<Y1>_...``) and the shipped site tables. Used to place the demo twin's towers."""
+    from ..data import load_manifest
+
+    rows = []
+    for spec in load_manifest()["fluxnet2015-monthly"].files:
+        m = _FLX_NAME.search(Path(spec.label).name)
+        if m:
+            rows.append({"site": m["site"], "first_year": int(m["y0"]), "last_year": int(m["y1"])})
+    net = pd.DataFrame(rows).set_index("site").sort_index()
+    meta = fluxnet_site_metadata()
+    return net.join(meta[["lat", "lon", "PFT", "koeppen"]], how="left")

@@ -35,8 +35,8 @@ from .climate import climate_zone, relative_humidity, saturation_vapour_pressure
 from .grid import grid_coords
 
 __all__ = ["CRU_VARIABLES", "ERA5_VARIABLES", "FLUXNET_MM_COLUMNS", "read_cru_ts", "read_era5_monthly",
-           "read_fluxnet_monthly", "standardise_grid", "to_resolution", "combine_drivers", "open_drivers",
-           "ERA5_PREFERRED"]
+           "read_fluxnet_monthly", "standardise_grid", "to_resolution", "conservative_regrid", "combine_drivers",
+           "open_drivers", "ERA5_PREFERRED"]
 
 # ----------------------------------------------------------------------------------------------
 # common grid handling
@@ -72,9 +72,11 @@ def to_resolution(ds: xr.Dataset, resolution: float | None) -> xr.Dataset:
     """Put ``ds`` on the standard grid of ``resolution`` [deg].
 
     When the source cell centres nest in the target cells (e.g. CRU 0.5 -> 2 deg) cells are block
-    averaged (NaN ignored; a target cell is land when any source cell is); otherwise (e.g. ERA5's
-    0.25-deg grid whose points sit on cell edges) values are linearly interpolated to the target
-    cell centres (our choice; conservative regridding is left to dedicated tools).
+    averaged (NaN ignored; a target cell is land when any source cell is); when the target is coarser but
+    does not nest (ERA5's 0.25-deg points, which sit on target cell edges) the fields are aggregated
+    conservatively (:func:`conservative_regrid`: area-weighted means of the overlapping source cells, so
+    precipitation and radiation totals are conserved); a finer or similar target is linearly interpolated
+    to the cell centres.
     """
     if resolution is None:
         return ds
@@ -96,10 +98,81 @@ def to_resolution(ds: xr.Dataset, resolution: float | None) -> xr.Dataset:
             if out[v].dtype == np.float64 and v in floats and floats[v].dtype == np.float32:
                 out[v] = out[v].astype("float32")
         return out.assign_coords(lat=tlat, lon=tlon)
+    dlon = float(np.median(np.diff(lon))) if lon.size > 1 else float(resolution)
+    if resolution >= 1.5 * max(dlat, dlon):
+        return conservative_regrid(ds, resolution)
     pad = ds.isel(lon=[-1]).assign_coords(lon=ds["lon"].values[-1:] - 360.0)
     pad2 = ds.isel(lon=[0]).assign_coords(lon=ds["lon"].values[:1] + 360.0)
     ext = xr.concat([pad, ds, pad2], dim="lon")
     return ext.interp(lat=tlat, lon=tlon, method="linear")
+
+
+def _edges(centres: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Cell edges of a regular axis from its centres (clipped to [lo, hi])."""
+    c = np.asarray(centres, dtype=float)
+    d = float(np.median(np.diff(c))) if c.size > 1 else 1.0
+    return np.clip(np.concatenate([c - d / 2, c[-1:] + d / 2]), lo, hi)
+
+
+def _overlap_lat(src_edges: np.ndarray, dst_edges: np.ndarray) -> np.ndarray:
+    """(n_dst, n_src) overlap of latitude bands measured in sin(latitude) (proportional to area)."""
+    s0, s1 = np.sin(np.deg2rad(src_edges[:-1])), np.sin(np.deg2rad(src_edges[1:]))
+    d0, d1 = np.sin(np.deg2rad(dst_edges[:-1])), np.sin(np.deg2rad(dst_edges[1:]))
+    return np.clip(np.minimum(d1[:, None], s1[None, :]) - np.maximum(d0[:, None], s0[None, :]), 0.0, None)
+
+
+def _overlap_lon(src_edges: np.ndarray, dst_edges: np.ndarray) -> np.ndarray:
+    """(n_dst, n_src) overlap of longitude intervals [deg], periodic in 360 degrees."""
+    out = np.zeros((dst_edges.size - 1, src_edges.size - 1))
+    for shift in (-360.0, 0.0, 360.0):
+        s0, s1 = src_edges[:-1] + shift, src_edges[1:] + shift
+        out += np.clip(np.minimum(dst_edges[1:, None], s1[None, :]) - np.maximum(dst_edges[:-1, None], s0[None, :]),
+                       0.0, None)
+    return out
+
+
+def conservative_regrid(ds: xr.Dataset, resolution: float) -> xr.Dataset:
+    """First-order conservative aggregation of a regular lat-lon grid onto the standard grid of
+    ``resolution`` [deg] (e.g. ERA5 0.25° → 2°).
+
+    Each target value is the area-weighted mean of the source cells it overlaps, with weights = overlap
+    area on the sphere (overlap in sin(latitude) × overlap in longitude; Jones 1999,
+    doi:10.1175/1520-0493(1999)127<2204:FOSOCR>2.0.CO;2). Missing source values (NaN, e.g. ocean) drop out
+    of numerator and denominator, so a target value is the mean over its valid area; it is NaN when no
+    source cell is valid. Area integrals of fluxes (precipitation, radiation) are therefore conserved over
+    fully covered cells, which bilinear point samples of a 0.25° field at 2° cell centres are not.
+    Source cells are centred on the source coordinates (ERA5 points at 0.25° steps: cells of ±0.125°).
+    """
+    tlat, tlon = grid_coords(resolution)
+    lat_e = _edges(ds["lat"].values, -90.0, 90.0)
+    lon = ds["lon"].values.astype(float)
+    lon_e = _edges(lon, -1e9, 1e9)
+    tlat_e = _edges(tlat, -90.0, 90.0)
+    tlon_e = _edges(tlon, -1e9, 1e9)
+    A = _overlap_lat(lat_e, tlat_e)                       # (nlat_t, nlat_s)
+    B = _overlap_lon(lon_e, tlon_e)                       # (nlon_t, nlon_s)
+
+    def regrid(x):
+        valid = np.isfinite(x)
+        num = np.einsum("ij,...jk,lk->...il", A, np.where(valid, x, 0.0), B, optimize=True)
+        den = np.einsum("ij,...jk,lk->...il", A, valid.astype(float), B, optimize=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / den, np.nan)
+
+    out = {}
+    for v in ds.data_vars:
+        da = ds[v]
+        if not {"lat", "lon"} <= set(da.dims) or da.dtype.kind not in "fiu":
+            continue
+        r = xr.apply_ufunc(regrid, da.astype("float64"), input_core_dims=[["lat", "lon"]],
+                           output_core_dims=[["lat_t", "lon_t"]], dask="parallelized", output_dtypes=[np.float64],
+                           dask_gufunc_kwargs={"output_sizes": {"lat_t": tlat.size, "lon_t": tlon.size}})
+        r = r.rename(lat_t="lat", lon_t="lon").assign_coords(lat=tlat, lon=tlon)
+        out[v] = r.astype(da.dtype if da.dtype.kind == "f" else "float32").assign_attrs(
+            {**da.attrs, "regridding": f"first-order conservative to {resolution} deg"})
+    res = xr.Dataset(out)
+    res.attrs.update(ds.attrs)
+    return res
 
 
 def _month_start(ds: xr.Dataset, where: str) -> xr.Dataset:
@@ -419,7 +492,7 @@ ERA5_PREFERRED = ("RH", "SW_IN", "SWC")
 def combine_drivers(cru: xr.Dataset, era5: xr.Dataset, variables=ERA5_PREFERRED) -> xr.Dataset:
     """CRU TS drivers with ``variables`` taken from ERA5 (as in the seed study), on the CRU grid.
 
-    ERA5 is put on the CRU grid with :func:`to_resolution` (linear interpolation for the 0.25-deg
+    ERA5 is put on the CRU grid with :func:`to_resolution` (conservative aggregation of the 0.25-deg
     ERA5 grid) and masked to CRU land; months common to both are kept.
     """
     res = float(np.median(np.diff(cru["lat"].values)))
