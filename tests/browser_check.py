@@ -31,10 +31,33 @@ A page fails on
                        (code cells, literal blocks, inline ``code``; cell outputs ARE checked),
                        bibliography entries and elements of class ``nan-check-skip``: a missing
                        indicator value. Prose that must mention NaN writes it as inline code.
-``slow-front-page``    the front page's load event later than ``max_front_page_seconds`` (2 s)
+``caption-without-figure``  a figure caption — a paragraph that starts with "Figure" in italics, as the
+                       chapters write them, or a ``<figcaption>`` — with no rendered image between it
+                       and the previous caption (or its ``<figure>``); the detail gives the counts
+``traceback``          a Python traceback or an error output of a notebook cell on the page
+``internal-vocabulary``  words of the project's kitchen on a reader's page: "seed study", "seed 00N",
+                       "science brief", "the slides" (visible text, code included)
+``plumbing``           a visible code cell that is bookkeeping, not reading: papermill's injected
+                       parameters, a ``parameters`` cell, a cell of imports and warning filters only,
+                       ``write_summary``/``glue_indicators`` calls (hide them with the cell tags
+                       ``remove-input``/``remove-cell``)
+``double-numbering``   a heading numbered twice ("3.3. 3. Global and zonal totals")
+``absolute-path``      a path of the build machine (given as ``forbidden_text``) in a page's text
+``overflow``           at the phone width (400 px) the page is wider than the screen
+                       (``document.documentElement.scrollWidth > innerWidth``); offenders named
+``front-page-order``   the front page does not show the key messages (3–5) within the first screen at
+                       1400 px, or a demo row comes before the end of the headline table
+``unreadable-figure``  a front-page headline figure whose smallest text ends up under 9 pt at 1400 px
+                       (PNG text key ``landcarbon:min_font_pt`` and its dpi, see
+                       ``landcarbon.publish.report.save_headline_figure``), or that does not record it
+``slow-front-page``    the front page's load event later than ``max_front_page_seconds`` (2 s) on both of
+                       two loads (the second one with a warm browser process); on a machine whose load
+                       average exceeds its cores the limit grows in proportion (shared CI machines)
 ``site-too-large``     the whole site folder above ``max_site_bytes`` (50 MB, measured with os.walk)
 
-Screenshots of the front page and one chapter are written to ``screenshot_dir``.
+Screenshots of the front page and of every chapter (pages under ``analyses/``) at 1400 px and 400 px
+are written to ``screenshot_dir`` as ``front_page_1400.png``, ``front_page_400.png``,
+``<chapter>_1400.png``, ``<chapter>_400.png``.
 """
 from __future__ import annotations
 
@@ -44,6 +67,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -66,6 +90,10 @@ CHROMIUM_FLAGS = [
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 MAX_SITE_BYTES = 50 * 1024 * 1024
 MAX_FRONT_PAGE_SECONDS = 2.0
+DESKTOP_WIDTH, PHONE_WIDTH, SCREEN_HEIGHT = 1400, 400, 900
+MIN_FIGURE_FONT_PT = 9.0
+#: words of the project's kitchen that must never reach a reader's page
+INTERNAL_VOCABULARY = (r"seed stud(?:y|ies)", r"\bseed 0\d\d\b", r"science brief", r"\bthe slides\b")
 
 
 def find_chromium() -> str | None:
@@ -113,12 +141,21 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         super().end_headers()
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # the browser cancels requests when it navigates on; a reset connection is not a site problem
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
 @contextlib.contextmanager
 def serve(site: Path):
     """Serve ``site`` on 127.0.0.1 (free port); yields ``(base_url, request_log)``."""
     handler = functools.partial(_Handler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), handler)
     server.request_log = []
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
@@ -141,7 +178,8 @@ class BrowserError(RuntimeError):
 class Chromium:
     """A headless Chromium process and one page, driven through the DevTools protocol."""
 
-    def __init__(self, executable: str, *, width: int = 1280, height: int = 900, timeout: float = 30.0):
+    def __init__(self, executable: str, *, width: int = DESKTOP_WIDTH, height: int = SCREEN_HEIGHT,
+                 timeout: float = 30.0):
         import websocket  # websocket-client
 
         self.timeout = timeout
@@ -176,7 +214,8 @@ class Chromium:
         for domain in ("Page", "Runtime", "Network", "Log"):
             self.call(f"{domain}.enable")
         self.call("Network.setCacheDisabled", cacheDisabled=True)
-        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
+        self.width, self.height, self.mobile = width, height, False
+        self.set_viewport(width, height)
 
     # -- protocol ------------------------------------------------------------------------------
     def call(self, method: str, timeout: float | None = None, **params):
@@ -235,13 +274,27 @@ class Chromium:
         self.wait_event("Page.loadEventFired", timeout=timeout)
         return time.monotonic() - t0
 
-    def screenshot(self, path: Path, full_page: bool = False) -> Path:
-        params = {"format": "png"}
-        if full_page:
-            h = self.evaluate("Math.min(document.documentElement.scrollHeight, 8000)")
-            w = self.evaluate("document.documentElement.clientWidth")
-            params.update(clip={"x": 0, "y": 0, "width": w, "height": h, "scale": 1}, captureBeyondViewport=True)
-        data = self.call("Page.captureScreenshot", **params)["data"]
+    def set_viewport(self, width: int, height: int | None = None, *, mobile: bool | None = None) -> None:
+        """Emulate a window ``width`` CSS pixels wide. Not as a "mobile" device by default: a mobile
+        viewport without ``<meta name=viewport>`` would lay out 980 px wide and hide an overflow."""
+        self.width, self.height = width, height or self.height
+        self.mobile = False if mobile is None else mobile
+        self.call("Emulation.setDeviceMetricsOverride", width=self.width, height=self.height, deviceScaleFactor=1,
+                  mobile=self.mobile)
+
+    def screenshot(self, path: Path, full_page: bool = False, max_height: int = 12000) -> Path:
+        """PNG of the viewport, or of the whole page (up to ``max_height`` px) at the current width."""
+        width, height = self.width, self.height
+        if full_page:  # grow the viewport to the page, so that fixed headers and sidebars lay out as on screen
+            h = int(self.evaluate(f"Math.min(document.documentElement.scrollHeight, {max_height})") or height)
+            self.call("Emulation.setDeviceMetricsOverride", width=width, height=max(h, height), deviceScaleFactor=1,
+                      mobile=self.mobile)
+            self.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        try:
+            data = self.call("Page.captureScreenshot", format="png")["data"]
+        finally:
+            if full_page:
+                self.set_viewport(width, height, mobile=self.mobile)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
         return path
@@ -330,9 +383,86 @@ _INSPECT_JS = r"""
     nan.push(text.slice(Math.max(0, m.index - 40), m.index + 45).replace(/\s+/g, ' '));
   }
   const nav = performance.getEntriesByType('navigation')[0];
+  const visible = e => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length);
+  const article = document.querySelector('article, .bd-article, main, [role=main]') || document.body;
+  // figures: every caption needs a rendered image after the previous caption (document order)
+  const isCaption = e => (e.tagName === 'FIGCAPTION') ||
+      (e.tagName === 'P' && e.firstElementChild && e.firstElementChild.tagName === 'EM' &&
+       /^\s*Figure\b/.test(e.textContent) && /^\s*Figure\b/.test(e.firstElementChild.textContent));
+  const captions = [];
+  let since = 0, nImages = 0;
+  if (article) {
+    for (const e of article.querySelectorAll('img, p, figcaption')) {
+      if (e.tagName === 'IMG') {
+        if (e.naturalWidth > 0 && visible(e) && !e.closest('a.lc-binder, .logo, nav')) { since += 1; nImages += 1; }
+        continue;
+      }
+      if (!isCaption(e) || !visible(e)) continue;
+      let ok = since > 0;
+      if (e.tagName === 'FIGCAPTION') {
+        const fig = e.closest('figure');
+        ok = !!fig && Array.from(fig.querySelectorAll('img')).some(i => i.naturalWidth > 0);
+      }
+      captions.push({text: e.textContent.trim().replace(/\s+/g, ' ').slice(0, 90), ok});
+      since = 0;
+    }
+  }
+  // visible code cells (input side only)
+  const codeCells = Array.from(document.querySelectorAll('.cell_input, div.cell > div.highlight'))
+      .filter(e => visible(e) && !e.closest('.cell_output, details:not([open])'))
+      .map(e => (e.innerText || e.textContent || '').slice(0, 3000));
+  const allText = document.body ? (document.body.innerText || '') : '';
+  const errorOutputs = Array.from(document.querySelectorAll('.cell_output .traceback, .cell_output .output.error, .output.traceback'))
+      .filter(visible).map(e => e.textContent.trim().slice(0, 200));
+  const headings = Array.from(article.querySelectorAll('h1, h2, h3, h4'))
+      .map(h => h.textContent.replace(/[#¶]\s*$/, '').trim().replace(/\s+/g, ' '));
+  // front-page layout (document coordinates)
+  const docTop = e => e.getBoundingClientRect().top + window.scrollY;
+  const docBottom = e => e.getBoundingClientRect().bottom + window.scrollY;
+  const km = document.querySelector('.lc-key-messages');
+  const headSection = document.getElementById('headline-estimates');
+  const headTable = headSection ? headSection.querySelector('table') : null;
+  const demoRows = Array.from(document.querySelectorAll('tr')).filter(tr => tr.querySelector('.lc-demo'));
+  const front = {innerHeight: window.innerHeight,
+    keyMessages: km ? {top: docTop(km), bottom: docBottom(km), items: km.querySelectorAll('li').length} : null,
+    headlineTable: headTable ? {top: docTop(headTable), bottom: docBottom(headTable),
+                                rows: headTable.querySelectorAll('tbody tr').length} : null,
+    firstDemoRow: demoRows.length ? Math.min(...demoRows.map(docTop)) : null};
+  const headlineFigures = Array.from(document.querySelectorAll('figure.lc-headline-figure img')).map(i => ({
+      src: i.currentSrc || i.src, naturalWidth: i.naturalWidth, shownWidth: i.getBoundingClientRect().width}));
   return {title: document.title, images, links, resources, ids, mathCount: mathEls.length, unrendered, mathErrors,
           nan, loadEventEnd: nav ? nav.loadEventEnd : null, domContentLoaded: nav ? nav.domContentLoadedEventEnd : null,
-          hasMain: document.querySelector('main, [role=main], article') !== null};
+          hasMain: document.querySelector('main, [role=main], article') !== null,
+          captions, nImages, codeCells, allText, errorOutputs, headings, front, headlineFigures};
+})()
+"""
+
+# run at the phone width: is anything wider than the screen?
+_OVERFLOW_JS = r"""
+(async () => {
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const de = document.documentElement, W = window.innerWidth;
+  const out = {scrollWidth: de.scrollWidth, innerWidth: W, offenders: []};
+  if (de.scrollWidth <= W) return out;
+  // an element inside a scrolling/clipping box, or in a fixed (off-canvas) drawer, cannot widen the page
+  const clipped = e => { if (getComputedStyle(e).position === 'fixed') return true;
+      for (let p = e.parentElement; p; p = p.parentElement) {
+        const cs = getComputedStyle(p);
+        if (cs.position === 'fixed') return true;
+        if (cs.overflowX !== 'visible' && p !== document.body && p !== de) return true; }
+      return false; };
+  const wide = [];
+  for (const e of document.body.querySelectorAll('*')) {
+    const r = e.getBoundingClientRect();
+    if (r.right > W + 1 && r.width > 0 && !clipped(e)) { wide.push(e); if (wide.length > 400) break; }
+  }
+  // name the innermost offenders (their ancestors are only wide because of them)
+  for (const e of wide.filter(e => !wide.some(o => o !== e && e.contains(o))).slice(0, 5)) {
+    const cls = (typeof e.className === 'string' && e.className.trim()) ? '.' + e.className.trim().split(/\s+/).slice(0, 2).join('.') : '';
+    const txt = (e.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 40);
+    out.offenders.push(`${e.tagName.toLowerCase()}${cls} "${txt}" (right edge ${Math.round(e.getBoundingClientRect().right)} px)`);
+  }
+  return out;
 })()
 """
 
@@ -396,7 +526,8 @@ def _page_key(url: str, base: str) -> str | None:
 def check_site(site: Path | str, *, screenshot_dir: Path | str | None = None, chapter: str | None = None,
                chromium: str | None = None, max_pages: int = 400, max_site_bytes: int = MAX_SITE_BYTES,
                max_front_page_seconds: float = MAX_FRONT_PAGE_SECONDS, mathjax_timeout: float = 10.0,
-               check_anchors: bool = True) -> SiteReport:
+               check_anchors: bool = True, forbidden_text: tuple[str, ...] = (),
+               chapter_prefix: str = "analyses/") -> SiteReport:
     """Visit every internal page of the static site in ``site`` and report problems.
 
     Parameters
@@ -404,12 +535,13 @@ def check_site(site: Path | str, *, screenshot_dir: Path | str | None = None, ch
     site : path
         Folder with ``index.html`` (e.g. ``book/_build/html``).
     screenshot_dir : path, optional
-        Where to save ``front_page.png`` and ``chapter.png``.
+        Where to save the screenshots of the front page and of the chapters at both widths.
     chapter : str, optional
-        Site-relative page for the chapter screenshot (default: the first visited page after the
-        front page whose path contains ``analyses/``, else the second page visited).
+        Another site-relative page to screenshot as a chapter (chapters are the pages whose path
+        starts with ``chapter_prefix``; when there are none, the second page visited).
     chromium : str, optional
         Browser executable (default :func:`find_chromium`).
+    forbidden_text : strings that must not appear in any page's text (absolute paths of the build machine).
 
     Returns
     -------
@@ -429,6 +561,8 @@ def check_site(site: Path | str, *, screenshot_dir: Path | str | None = None, ch
     exe = chromium or find_chromium()
     if exe is None:
         raise BrowserError("no chromium executable found (install Debian's `chromium`)")
+    shots = Path(screenshot_dir) if screenshot_dir is not None else None
+    forbidden = tuple(t for t in forbidden_text if t)
     with serve(site) as (base, request_log), Chromium(exe) as browser:
         queue = deque(["index.html"])
         seen = {"index.html"}
@@ -437,6 +571,7 @@ def check_site(site: Path | str, *, screenshot_dir: Path | str | None = None, ch
         other_links: dict[str, str] = {}  # non-html target -> first page linking to it
         referrer: dict[str, str] = {}  # page -> first page linking to it
         front = "index.html"
+        shot_pages: list[str] = []
         on_disk = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
                          if not any(part.startswith(("_", ".")) for part in p.relative_to(site).parts))
         while len(report.pages) < max_pages:
@@ -477,11 +612,30 @@ def check_site(site: Path | str, *, screenshot_dir: Path | str | None = None, ch
             time.sleep(0.05)  # let late console messages arrive
             with contextlib.suppress(BrowserError):
                 browser.call("Runtime.evaluate", expression="0")
-            _page_problems(report, page, info, browser.events, request_log[n_log:], base)
             if info.get("loadEventEnd"):
                 report.load_seconds[page] = info["loadEventEnd"] / 1000.0
             if page == front:
                 report.front_page = page
+            _page_problems(report, page, info, browser.events, request_log[n_log:], base)
+            _reader_problems(report, page, info, site=site, base=base, is_front=page == front, forbidden=forbidden)
+            is_chapter = page.startswith(chapter_prefix) or page == chapter
+            if shots is not None and (page == front or is_chapter):
+                name = "front_page" if page == front else Path(page).stem
+                report.screenshots.append(browser.screenshot(shots / f"{name}_{DESKTOP_WIDTH}.png", full_page=True))
+                shot_pages.append(page)
+            # the same page on a phone: nothing may be wider than the screen
+            browser.set_viewport(PHONE_WIDTH, SCREEN_HEIGHT)
+            try:
+                ov = browser.evaluate(_OVERFLOW_JS, timeout=30)
+                if ov and ov["scrollWidth"] > ov["innerWidth"]:
+                    report.problems.append(Problem(page, "overflow", (
+                        f"at {PHONE_WIDTH} px the page is {ov['scrollWidth']} px wide; wider than the screen: "
+                        + ("; ".join(ov["offenders"]) or "?"))))
+                if shots is not None and (page == front or is_chapter):
+                    name = "front_page" if page == front else Path(page).stem
+                    report.screenshots.append(browser.screenshot(shots / f"{name}_{PHONE_WIDTH}.png", full_page=True))
+            finally:
+                browser.set_viewport(DESKTOP_WIDTH, SCREEN_HEIGHT)
             page_ids[page] = set(info.get("ids", []))
             for link in info.get("links", []):
                 key = _page_key(link, base)
@@ -497,20 +651,15 @@ def check_site(site: Path | str, *, screenshot_dir: Path | str | None = None, ch
                         referrer[key] = page
                 else:
                     other_links.setdefault(key, page)
-            if screenshot_dir is not None:
-                want_chapter = chapter or None
-                if page == front:
-                    report.screenshots.append(browser.screenshot(Path(screenshot_dir) / "front_page.png", full_page=True))
-                elif not any(s.name == "chapter.png" for s in report.screenshots) and (
-                        (want_chapter and page == want_chapter)
-                        or (want_chapter is None and "analyses/" in page)):
-                    report.screenshots.append(browser.screenshot(Path(screenshot_dir) / "chapter.png", full_page=True))
-        if screenshot_dir is not None and not any(s.name == "chapter.png" for s in report.screenshots):
+        if shots is not None and not any(p != front for p in shot_pages):
             fallback = chapter if chapter in report.pages else next((p for p in report.pages if p != front), None)
             if fallback:
                 browser.navigate(urllib.parse.urljoin(base, urllib.parse.quote(fallback)))
                 browser.evaluate(_WAIT_MATHJAX_JS % {"timeout_ms": int(mathjax_timeout * 1000)}, timeout=mathjax_timeout + 10)
-                report.screenshots.append(browser.screenshot(Path(screenshot_dir) / "chapter.png", full_page=True))
+                for width in (DESKTOP_WIDTH, PHONE_WIDTH):
+                    browser.set_viewport(width, SCREEN_HEIGHT)
+                    report.screenshots.append(browser.screenshot(shots / f"{Path(fallback).stem}_{width}.png", full_page=True))
+                browser.set_viewport(DESKTOP_WIDTH, SCREEN_HEIGHT)
         if queue:
             report.problems.append(Problem(".", "too-many-pages", f"stopped after {max_pages} pages"))
         # non-HTML internal links (downloads, sources): must exist on the server
@@ -527,12 +676,170 @@ def check_site(site: Path | str, *, screenshot_dir: Path | str | None = None, ch
             for from_page, target, frag in anchors:
                 if target in page_ids and frag not in page_ids[target]:
                     report.problems.append(Problem(from_page, "broken-anchor", f"{target}#{frag}"))
+        # the front page once more, with a warm browser process: the first load includes its start-up
+        seconds = report.load_seconds.get(report.front_page or "")
+        if seconds is not None and seconds > max_front_page_seconds:
+            with contextlib.suppress(BrowserError):
+                browser.navigate(urllib.parse.urljoin(base, urllib.parse.quote(report.front_page)))
+                again = browser.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd / 1000")
+                if again:
+                    report.load_seconds[report.front_page] = min(seconds, float(again))
         report.requests = len(request_log)
     seconds = report.load_seconds.get(report.front_page or "")
-    if seconds is not None and seconds > max_front_page_seconds:
+    limit = max_front_page_seconds * _load_factor()
+    if seconds is not None and seconds > limit:
         report.problems.append(Problem(report.front_page, "slow-front-page",
-                                       f"load event after {seconds:.2f} s > {max_front_page_seconds} s"))
+                                       f"load event after {seconds:.2f} s > {limit:.1f} s"
+                                       + (f" ({max_front_page_seconds} s × machine load {_load_factor():.1f})"
+                                          if limit > max_front_page_seconds else "")))
     return report
+
+
+def _load_factor() -> float:
+    """How oversubscribed the machine is (1-minute load average per core, at least 1): a page load
+    timed on a machine running other work takes longer, which says nothing about the page."""
+    try:
+        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+    except OSError:  # pragma: no cover - no load average on this platform
+        return 1.0
+
+
+# ------------------------------------------------------------------------------------------------
+# what a reader must never see (pure functions: tested without a browser)
+# ------------------------------------------------------------------------------------------------
+
+def plumbing_reason(code: str) -> str | None:
+    """Why a visible code cell is plumbing rather than reading, or None.
+
+    Papermill's injected parameters, a ``parameters`` cell (``results_dir = None``), a cell of only
+    imports / warning filters / IPython magics, or bookkeeping (``write_summary``, ``glue_indicators``).
+    """
+    import ast
+
+    text = code.strip()
+    if not text:
+        return None
+    first = text.splitlines()[0].strip()
+    if first.lower() == "# parameters":
+        return "papermill's injected parameters"
+    if re.search(r"\b(write_summary|glue_indicators)\s*\(", text):
+        return "bookkeeping (write_summary / glue_indicators)"
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(("%", "!")))
+    try:
+        tree = ast.parse(body)
+    except SyntaxError:
+        return None
+    stmts = tree.body
+    if stmts and isinstance(stmts[0], ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "results_dir" for t in stmts[0].targets):
+        return "the parameters cell"
+
+    def trivial(node) -> bool:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            return True
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            name = ast.unparse(node.value.func)
+            return name.startswith(("warnings.", "plt.style", "set_matplotlib", "np.set_printoptions", "pd.set_option"))
+        return False
+
+    if stmts and all(trivial(n) for n in stmts):
+        return "imports and warning filters only"
+    n_imports = sum(isinstance(n, (ast.Import, ast.ImportFrom)) for n in stmts)
+    if n_imports >= 3 or re.search(r"\bwarnings\.(filterwarnings|simplefilter)\s*\(", body):
+        return f"{n_imports} imports / warning filters (hide the cell with the tag remove-input)"
+    return None
+
+
+def vocabulary_hits(text: str) -> list[str]:
+    """Snippets of ``text`` around internal vocabulary (:data:`INTERNAL_VOCABULARY`)."""
+    hits = []
+    for pat in INTERNAL_VOCABULARY:
+        for m in re.finditer(pat, text, flags=re.IGNORECASE):
+            hits.append(" ".join(text[max(0, m.start() - 40):m.end() + 40].split()))
+    return hits
+
+
+_DOUBLE_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)*\.?\s+\(?\d+(?:\.\d+)*[.)]\s")
+
+
+def double_numbered(headings: list[str]) -> list[str]:
+    """Headings carrying two numbers (the book's and the author's): ``"3.3. 3. Global totals"``."""
+    return [h for h in headings if _DOUBLE_NUMBER.match(h)]
+
+
+def rendered_font_pt(min_font_pt: float, dpi: float, shown_px: float, natural_px: float) -> float:
+    """Size [pt] of text drawn at ``min_font_pt`` in a PNG of ``dpi`` shown ``shown_px`` wide (CSS px,
+    96 per inch) whose pixel width is ``natural_px``: ``pt × dpi × (shown / natural) / 96``."""
+    return min_font_pt * dpi * (shown_px / natural_px) / 96.0
+
+
+def _png_font_info(path: Path) -> tuple[float | None, float | None]:
+    """(dpi, smallest font size in pt) recorded in a PNG (``landcarbon:min_font_pt``), else Nones."""
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow comes with matplotlib
+        return None, None
+    with Image.open(path) as im:
+        dpi = im.info.get("dpi", (None,))[0]
+        font = im.info.get("landcarbon:min_font_pt")
+    return (float(dpi) if dpi else None), (float(font) if font else None)
+
+
+def _reader_problems(report: SiteReport, page: str, info: dict, *, site: Path, base: str, is_front: bool,
+                     forbidden: tuple[str, ...]) -> None:
+    def add(kind: str, detail: str) -> None:
+        problem = Problem(page, kind, detail)
+        if problem not in report.problems:
+            report.problems.append(problem)
+
+    captions = info.get("captions", [])
+    bad = [c["text"] for c in captions if not c["ok"]]
+    if bad:
+        add("caption-without-figure", f"{len(captions)} captions, {info.get('nImages', 0)} rendered images; "
+                                      f"no image before: " + " | ".join(t[:70] for t in bad[:8]))
+    text = info.get("allText", "")
+    if "Traceback (most recent call last)" in text or info.get("errorOutputs"):
+        first = (info.get("errorOutputs") or ["Traceback (most recent call last)"])[0]
+        add("traceback", f"an error output is shown: {first[:160]!r}")
+    for hit in vocabulary_hits(text)[:5]:
+        add("internal-vocabulary", f"...{hit}...")
+    for code in info.get("codeCells", []):
+        why = plumbing_reason(code)
+        if why:
+            add("plumbing", f"{why}: {' '.join(code.split())[:100]!r}")
+    for h in double_numbered(info.get("headings", [])):
+        add("double-numbering", repr(h))
+    for needle in forbidden:
+        if needle in text:
+            i = text.index(needle)
+            add("absolute-path", f"{' '.join(text[max(0, i - 30):i + len(needle) + 30].split())!r}")
+    if is_front:
+        fr = info.get("front") or {}
+        km, table = fr.get("keyMessages"), fr.get("headlineTable")
+        if km is None or not 3 <= km["items"] <= 5:
+            add("front-page-order", f"the front page needs a key-messages box (.lc-key-messages) with 3 to 5 "
+                                    f"statements; found {km['items'] if km else 'none'}")
+        elif km["top"] >= fr.get("innerHeight", SCREEN_HEIGHT):
+            add("front-page-order", f"the key messages start {km['top']:.0f} px down, below the first screen")
+        if table is None:
+            add("front-page-order", "no headline table (a table in the section 'Headline estimates')")
+        demo = fr.get("firstDemoRow")
+        if demo is not None and ((table and demo < table["bottom"]) or (km and demo < km["bottom"])):
+            add("front-page-order", f"a demo row ({demo:.0f} px) comes before the end of the key messages or "
+                                    f"of the headline table ({table['bottom'] if table else '?'} px)")
+        for fig in info.get("headlineFigures", []):
+            rel = _page_key(fig["src"], base)
+            name = fig["src"].rsplit("/", 1)[-1]
+            dpi, font = _png_font_info(site / rel) if rel and (site / rel).is_file() else (None, None)
+            if dpi is None or font is None:
+                add("unreadable-figure", f"{name} does not record its smallest font size (save it with "
+                                         "landcarbon.publish.report.save_headline_figure)")
+                continue
+            pt = rendered_font_pt(font, dpi, fig["shownWidth"], fig["naturalWidth"] or 1)
+            if pt < MIN_FIGURE_FONT_PT:
+                add("unreadable-figure", f"{name}: smallest text {font:g} pt at {dpi:g} dpi shown "
+                                         f"{fig['shownWidth']:.0f}/{fig['naturalWidth']} px -> {pt:.1f} pt "
+                                         f"< {MIN_FIGURE_FONT_PT:g} pt at {DESKTOP_WIDTH} px")
 
 
 def _meta_refresh_target(path: Path) -> str | None:
@@ -618,8 +925,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Check a built static site in headless Chromium.")
     ap.add_argument("site", type=Path, nargs="?", default=Path("book/_build/html"))
     ap.add_argument("--screenshots", type=Path, default=None)
+    ap.add_argument("--forbid", action="append", default=[], help="text that must not appear (e.g. a local path)")
     args = ap.parse_args(argv)
-    report = check_site(args.site, screenshot_dir=args.screenshots)
+    report = check_site(args.site, screenshot_dir=args.screenshots, forbidden_text=tuple(args.forbid))
     print(report.summary())
     return 1 if report.problems else 0
 

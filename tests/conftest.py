@@ -52,13 +52,16 @@ def detha_reference_dir(shared_data) -> Path:
 # BLAS may sum in another order (seen: 1e-15 relative in the inversion), which no page can show.
 # ---------------------------------------------------------------------------------------------
 _SNAPSHOT: dict = {}
+_STARTED: list = []
 
 
-def _indicator_snapshot() -> dict:
+def _indicator_snapshot(base: Path | None = None, newer_than: float = 0.0) -> dict:
     import json
 
     out = {}
-    for p in sorted((ROOT / "results").glob("*/summary.json")):
+    for p in sorted((base or ROOT / "results").glob("*/summary.json")):
+        if p.stat().st_mtime < newer_than:  # left by an earlier session, not by this re-execution
+            continue
         try:
             doc = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -78,7 +81,10 @@ def _same(a, b) -> bool:
 
 
 def pytest_sessionstart(session):
+    import time
+
     _SNAPSHOT.update(_indicator_snapshot())
+    _STARTED.append(time.time())
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -86,7 +92,9 @@ def pytest_sessionfinish(session, exitstatus):
              if str(getattr(item, "fspath", "")).endswith(".ipynb")}
     if not reran or not _SNAPSHOT:
         return
-    after = _indicator_snapshot()
+    # the executed notebooks carry results_dir = None: their re-execution writes to the scratch folder
+    # results/_interactive/<analysis>/ (never over the pipeline's results), which is compared here
+    after = _indicator_snapshot(ROOT / "results" / "_interactive", newer_than=_STARTED[0] if _STARTED else 0.0)
     diffs = []
     for analysis, before in _SNAPSHOT.items():
         if not any(analysis in stem for stem in reran):

@@ -263,10 +263,30 @@ def test_topdown_case3(rep, ds):
     assert within_rounding(rep["topdown"]["estimate"].value, 0.35, 2)
 
 
-def test_land_sink_reproduced(rep):
+def test_land_sink_one_rule_and_the_alternative(rep):
+    """One stated closure rule for value and sigma (inverse-variance weighting): 0.334 +- 0.109, i.e. the
+    published sigma 0.11 but 0.33 instead of 0.34; the published 0.34 is the arithmetic mean, shown as the
+    alternative with the sigma of a mean of independent estimates (0.14), not mixed with the other rule."""
     e = rep["land_sink"]["estimate"]
-    assert within_rounding(e.value, 0.34, 2) and within_rounding(e.sigma, 0.11, 2)
-    assert "inverse-variance" in rep["land_sink"]["convention"]
+    w_td, w_bu = 1 / 0.25 ** 2, 1 / (0.042 + 0.049 + 0.030) ** 2
+    assert e.value == pytest.approx((0.35 * w_td + 0.33 * w_bu) / (w_td + w_bu), abs=1e-12)
+    assert e.sigma == pytest.approx((w_td + w_bu) ** -0.5, abs=1e-12)
+    assert within_rounding(e.sigma, 0.11, 2) and not within_rounding(e.value, 0.34, 2)
+    assert B.CLOSURE_RULE in rep["land_sink"]["convention"]
+    alt = rep["land_sink_arithmetic"]["estimate"]
+    assert within_rounding(alt.value, 0.34, 2)
+    assert alt.sigma == pytest.approx(np.hypot(0.25, 0.121) / 2, abs=1e-12)
+
+
+def test_topdown_is_implied_not_reproduced(rep, ds):
+    """The trade import (our reading: 19 + 12 - 6 = 25 TgC/yr) enters the identity; the exported RCC are
+    implied by the published 0.35, so the top-down row is reported 'by construction'."""
+    assert rep["trade_import"]["estimate"].value == pytest.approx(0.025)
+    assert B.get(ds, "trade_slide_19a", "TgC yr-1").value + B.get(ds, "trade_slide_12", "TgC yr-1").value \
+        - B.get(ds, "trade_slide_6", "TgC yr-1").value == pytest.approx(25.0)
+    assert rep["rcc_implied"]["estimate"].value == pytest.approx(0.45 + 0.025 - 0.35)
+    assert rep["topdown"]["estimate"].value == pytest.approx(0.35)
+    assert B.reproduction_table(rep).set_index("quantity").loc["top-down land sink", "reproduced?"].startswith("by construction")
 
 
 def test_land_sink_convention_table(rep):
@@ -277,11 +297,15 @@ def test_land_sink_convention_table(rep):
     assert lin["sigma"] == pytest.approx((0.25 + 0.091) / 2)
 
 
-def test_nep_reproduced_linear(rep):
+def test_nep_rule(rep):
+    """NEP = closure land sink + river leaching, linear errors: 0.44 +- 0.16 (published 0.46 +- 0.16; the
+    0.02 gap is the closure rule's 0.334 instead of 0.35)."""
     e = rep["nep"]["estimate"]
-    assert within_rounding(e.value, 0.46, 2) and within_rounding(e.sigma, 0.16, 2)
+    land = rep["land_sink"]["estimate"]
+    assert e.value == pytest.approx(land.value + 0.105) and e.sigma == pytest.approx(land.sigma + 0.05)
+    assert within_rounding(e.sigma, 0.16, 2) and within_rounding(e.value, 0.44, 2)
     r = rep["nep_slide_residual"]["estimate"]
-    assert r.value == pytest.approx(0.10, abs=0.005)
+    assert r.value == pytest.approx(0.46 - land.value - 0.020)
 
 
 # ------------------------------------------------------------------------ inversion_result path
@@ -309,7 +333,8 @@ def test_inversion_result_changes_closure(tmp_path, ds):
     rep = B.reproduce_jiang2016(ds, inversion=inv)
     assert rep["topdown_inversion"]["estimate"].value == pytest.approx(0.52)
     assert rep["topdown"]["estimate"].value == pytest.approx(0.52 - 0.10)
-    assert rep["land_sink"]["estimate"].value == pytest.approx((0.42 + 0.33) / 2)
+    td, bu = rep["topdown"]["estimate"], 0.33
+    assert rep["land_sink"]["estimate"] == B.inverse_variance_mean([td.value, bu], [0.2, 0.042 + 0.049 + 0.030])
 
 
 def test_inversion_summary_without_indicator(tmp_path):
@@ -331,8 +356,11 @@ def test_notebook_uses_inversion_result(tmp_path):
     pm.execute_notebook(str(nb), str(tmp_path / "out.ipynb"), kernel_name="python3", progress_bar=False,
                         parameters={"results_dir": str(out), "inversion_result": str(d)}, cwd=str(nb.parent))
     summ = json.loads((out / "summary.json").read_text())
-    assert "demo:fake@1" in summ["data_source"] and summ["data_source"].startswith("real:")
+    assert "demo:fake@1" in summ["data_source"] and summ["data_source"].startswith("literature:china-budget-jiang2016")
+    assert "real:" not in summ["data_source"]
     assert summ["indicators"]["china_sink_topdown"]["value"] == pytest.approx(0.52)
+    assert summ["indicators"]["china_sink_topdown"]["source"] == "demo:fake@1"
+    assert summ["indicators"]["china_land_sink"]["source"] == "literature:china-budget-jiang2016"
     for name in ("china_sink_topdown", "china_sink_bottomup", "china_land_sink", "china_nep",
                  "vegetation_sink", "soil_sink"):
         assert summ["indicators"][name]["sigma"] is not None
@@ -342,6 +370,34 @@ def test_reproduction_table_verdicts(rep):
     t = B.reproduction_table(rep).set_index("quantity")["reproduced?"]
     assert t["vegetation (pools as transcribed)"] == "NO"            # the documented 0.009 gap
     assert t["vegetation subtotal"] == "within input rounding"       # sigma 0.043 vs 0.042
-    for q in ("soil subtotal", "vegetation + soil (bottom-up)", "top-down inversion (case 3)", "top-down land sink",
-              "land sink (closure)", "NEP"):
+    for q in ("soil subtotal", "vegetation + soil (bottom-up)", "top-down inversion (case 3)"):
         assert t[q] == "yes", q
+    for q in ("land sink (closure rule)", "land sink (arithmetic mean)", "NEP"):
+        assert t[q] == "NO", q                                       # one rule cannot reproduce all three
+
+
+def test_transcribed_numbers_are_never_labelled_real(ds, rep):
+    """Every indicator computed from the literature table carries the literature label, not real:."""
+    assert B.source_label(ds) == "literature:china-budget-jiang2016" == B.SOURCE_LABEL
+    for name, ind in B.indicators(rep).items():
+        assert ind.source == B.SOURCE_LABEL and not ind.source.startswith("real:"), name
+
+
+def test_one_formatter_one_rounding_rule():
+    """The budget prints through the report's formatter (half-up): no second formatter exists."""
+    from landcarbon.publish.reporting import format_value, round_half_up
+
+    assert not hasattr(B, "format_estimate")
+    assert B.round_half_up is round_half_up
+    assert format_value(0.455, 0.125, digits=2) == "0.46 ± 0.13"
+    assert format_value(0.35 + 0.105, 0.16, digits=2) == "0.46 ± 0.16"
+    assert B.Estimate(0.3338, 0.1089).format() == "0.33 ± 0.11"
+
+
+def test_budget_package_keeps_every_public_name():
+    import landcarbon.budget as pkg
+
+    for name in pkg.__all__:
+        assert hasattr(pkg, name), name
+    for mod in ("io", "combination", "identities", "jiang2016", "sensitivity", "plots"):
+        assert hasattr(pkg, mod)

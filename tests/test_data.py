@@ -61,6 +61,8 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("LANDCARBON_DATA_PATH", str(datadir))
     monkeypatch.setenv("LANDCARBON_CACHE", str(tmp_path / "cache"))
     monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).parent))
+    # the manifest may name only landcarbon functions; this test module is allow-listed explicitly
+    monkeypatch.setattr("landcarbon.data.manifest.EXTRA_CALLABLE_MODULES", {"test_data"})
     return {"datadir": datadir, "manifest": manifest, "sha": sha}
 
 

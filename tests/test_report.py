@@ -1,15 +1,25 @@
-"""Report generation: indicator table from summary.json files, and the built book (after `make report`)."""
+"""The report machinery: front page from book/key_indicators.yaml, units and values as printed, teaching
+metadata, headline-figure fonts, provenance without machine paths, the build-time notebook tweaks, and
+the built book (after `make report`): every key value on the front page, every caption with a figure."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
+from landcarbon.errors import DataError, PipelineError
 from landcarbon.publish import report
-from landcarbon.publish.reporting import Indicator, read_summary, write_summary, format_value
-from landcarbon.errors import DataError
+from landcarbon.publish.reporting import Indicator, format_value, read_summary, write_summary
+
+LIT = "literature:china-budget-jiang2016"
+DEMO_FLUX = "demo:landcarbon.flux.demo:demo_site@1998"
+DEMO_WORLD = "demo:landcarbon.world.demo:demo_drivers@2022"
+REAL = "real:" + "b" * 64
 
 
 def test_summary_roundtrip_and_validation(tmp_path):
@@ -32,58 +42,334 @@ def test_format_value(v, s, txt):
     assert format_value(v, s) == txt
 
 
-def test_indicator_table_lists_every_summary(project_root, tmp_path, monkeypatch):
-    monkeypatch.setenv("LANDCARBON_RESULTS", str(tmp_path))
-    write_summary("budget_closure", "real:" + "a" * 64,
-                  {"china_land_sink": Indicator(0.34, "PgC yr-1", "China land sink", 0.11),
+@pytest.mark.parametrize("raw, shown", [
+    ("gC m-2 yr-1", "gC m⁻² yr⁻¹"), ("umol m-2 s-1", "µmol m⁻² s⁻¹"), ("umol CO2 m-2 s-1", "µmol CO₂ m⁻² s⁻¹"),
+    ("PgC yr-2", "PgC yr⁻²"), ("PgC/yr", "PgC yr⁻¹"), ("m s-1", "m s⁻¹"), ("km2", "km²"), ("1", "fraction"),
+    ("%", "%"), ("TgC yr-1", "TgC yr⁻¹"), ("ppm", "ppm")])
+def test_units_as_printed(raw, shown):
+    from landcarbon.units import format_units
+
+    assert format_units(raw) == shown
+
+
+def test_display_value_fractions_minus_and_digits():
+    assert report.display_value(0.7059, None, "1", description="land-area share where ...") == ("71", "%")
+    assert report.display_value(0.1285, 0.021, "1", description="airborne fraction") == ("12.9 ± 2.1", "%")
+    assert report.display_value(0.963, None, "1", description="mean chi2 = 2 J / m") == ("0.96", "")
+    assert report.display_value(100, None, "1", description="prior and noise draws") == ("100", "")
+    assert report.display_value(-0.3687, 0.0558, "PgC yr-2") == ("\u22120.369 ± 0.056", "PgC yr⁻²")
+    assert report.display_value(116.615, None, "PgC yr-1", digits=1) == ("116.6", "PgC yr⁻¹")
+
+
+# ---------------------------------------------------------------------------------------------
+# the front page from a key-indicators file
+# ---------------------------------------------------------------------------------------------
+SPEC = """
+- analysis: budget_closure
+  indicator: china_land_sink
+  label: "China's land sink, combined"
+  kind: headline
+  period: "2000s"
+  message: >-
+    **China's land took up {this}**: top-down {ind[budget_closure][china_sink_topdown]}, bottom-up
+    {ind[budget_closure][china_sink_bottomup]} {cite:p}`jiang2016closure`.
+- {analysis: budget_closure, indicator: china_sink_topdown, label: "top-down", kind: headline, period: "2006–2009"}
+- analysis: flux_partitioning
+  indicator: detha_nt_gpp
+  label: "DE-Tha GPP, night-time"
+  kind: headline
+  period: "1998"
+  optional: true
+  message: "The forest's GPP is {this} (night-time) and {ind[flux_partitioning][detha_dt_gpp]} (day-time)."
+- {analysis: flux_partitioning, indicator: gpp_annual_dtrh, label: "synthetic site GPP, DT-RH", kind: headline,
+   period: "one synthetic year"}
+- analysis: er_upscaling
+  indicator: global_er
+  label: "Global ER"
+  kind: method-test
+  truth: global_er_true
+  period: "{years[0]}–{years[1]} mean"
+  message: "The twin's global respiration is {this}, against a true {ind[er_upscaling][global_er_true]}."
+- {analysis: nested_inversion, indicator: china_land_sink, label: "inversion", kind: method-test, period: "x"}
+"""
+
+
+def _summaries(tmp: Path, *, detha: bool = True) -> None:
+    write_summary("budget_closure", LIT,
+                  {"china_land_sink": Indicator(0.34, "PgC yr-1", "closed", 0.109),
                    "china_sink_topdown": Indicator(0.45, "PgC yr-1", "top-down", 0.25),
-                   "china_sink_bottomup": Indicator(0.29, "PgC yr-1", "bottom-up", 0.09),
-                   "china_nep": Indicator(0.46, "PgC yr-1", "NEP", 0.16)},
-                  out_dir=tmp_path / "budget_closure")
-    write_summary("er_upscaling", "demo:landcarbon.world.demo:demo_drivers@2022",
-                  {"global_er": Indicator(118.2, "PgC yr-1", "Global ER", 1.1)}, out_dir=tmp_path / "er_upscaling")
+                   "china_sink_bottomup": Indicator(0.292, "PgC yr-1", "bottom-up", 0.091)},
+                  out_dir=tmp / "budget_closure")
+    inds = {"gpp_annual_dtrh": Indicator(1123.4, "gC m-2 yr-1", "demo GPP", source=DEMO_FLUX)}
+    if detha:
+        inds |= {"detha_nt_gpp": Indicator(1918.0, "gC m-2 yr-1", "GPP NT", source=REAL),
+                 "detha_dt_gpp": Indicator(1775.9, "gC m-2 yr-1", "GPP DT", source=REAL)}
+    write_summary("flux_partitioning", f"{DEMO_FLUX}; {REAL}", inds, out_dir=tmp / "flux_partitioning")
+    write_summary("er_upscaling", DEMO_WORLD,
+                  {"global_er": Indicator(117.62, "PgC yr-1", "Global ER", 1.56),
+                   "global_er_true": Indicator(116.615, "PgC yr-1", "true ER")},
+                  out_dir=tmp / "er_upscaling", parameters={"years": [1989, 2018]})
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    monkeypatch.setenv("LANDCARBON_RESULTS", str(tmp_path / "results"))
+    spec = tmp_path / "key_indicators.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    return tmp_path / "results", spec
+
+
+def test_front_page_reads_every_number_from_the_summaries(project_root, results):
+    res, spec = results
+    _summaries(res)
+    md = report.front_page_md(project_root, spec)
+    km, head, tests = md["key_messages"], md["headline_estimates"], md["method_tests"]
+    # key messages: numbers with uncertainty and units, period, source and a link appended
+    assert km.startswith("```{admonition} Key messages\n:class: lc-key-messages")
+    assert "**China's land took up 0.34\u00a0±\u00a00.11\u00a0PgC yr⁻¹**" in km
+    assert "top-down 0.45\u00a0±\u00a00.25\u00a0PgC yr⁻¹" in km and "{cite:p}`jiang2016closure`" in km
+    assert "*2000s; published values; {doc}`" in km and "</analyses/05_budget_closure>`.*" in km
+    assert "*1998; observations; " in km
+    # a sigma-less truth printed with the decimals of the estimate it is compared with
+    assert "117.6\u00a0±\u00a01.6\u00a0PgC yr⁻¹, against a true 116.6\u00a0PgC yr⁻¹" in km
+    assert "*1989–2018 mean; demo twin; " in km  # period from the analysis' recorded parameters
+    assert len(re.findall(r"^\d\. ", km, flags=re.M)) == 3
+    # headline table: observations and published values only, with a Period column
+    assert head.splitlines()[0] == "| Estimate | Value (± 1σ) | Units | Period | Source | Chapter |"
+    assert "| China's land sink, combined | 0.34\u00a0±\u00a00.11 | PgC\u00a0yr⁻¹ | 2000s | " \
+           '<span class="lc-source lc-pub">published values</span>' in head
+    assert "| DE-Tha GPP, night-time | 1918 | gC\u00a0m⁻²\u00a0yr⁻¹ | 1998 | " in head and "lc-obs" in head
+    assert "lc-demo" not in head
+    # a "headline" entry computed on the demo twin in this build is named below the table, not in it
+    assert "| synthetic site GPP" not in head and "this build had no real data for them" in head
+    assert "synthetic site GPP, DT-RH" in head.split("\n\n")[-1]
+    # method tests: the twin's results next to its truth; an analysis not run yet is named
+    assert "| Global ER | 117.6\u00a0±\u00a01.6 | 116.6 | PgC\u00a0yr⁻¹ | 1989–2018 mean | " in tests
+    assert '<span class="lc-source lc-demo">DEMO twin</span>' in tests
+    assert "Not yet run" in tests and "nested_inversion" in tests
+
+
+def test_optional_indicators_absent_without_real_data(project_root, results):
+    res, spec = results
+    _summaries(res, detha=False)
+    md = report.front_page_md(project_root, spec)
+    assert "DE-Tha" not in md["headline_estimates"] and "forest's GPP" not in md["key_messages"]
+    assert len(re.findall(r"^\d\. ", md["key_messages"], flags=re.M)) == 2
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("indicator: china_land_sink\n", "indicator: china_sink_renamed\n"),
+     r"key indicator 'china_sink_renamed' is not in results/budget_closure/summary.json.*it writes: china_land_sink"),
+    (("{ind[budget_closure][china_sink_bottomup]}", "{ind[budget_closure][bottomup_v2]}"),
+     r"names \{ind\[budget_closure\]\[bottomup_v2\]\}, which is not in results/budget_closure"),
+    (("**China's land took up {this}**", "**{nonsense}**"), r"unknown placeholder \{nonsense\}"),
+    (("(night-time) and", "± {sigma} (night-time) and"), r"uncertainty of an indicator that has none"),
+    (("kind: method-test\n  truth", "kind: headlines\n  truth"), r"kind 'headlines' is not one of"),
+    (("analysis: er_upscaling\n", "analysis: er_upscale\n"), r"'er_upscale' is not declared in notebooks/analyses.yaml"),
+    (('period: "{years[0]}', 'period: "{start_year}'), r"names a parameter the analysis did not record"),
+    (("  label: \"Global ER\"\n", "  label: \"Global ER\"\n  colour: red\n"), r"unknown key\(s\) \['colour'\]"),
+])
+def test_key_indicator_errors_are_clear(project_root, results, edit, message):
+    res, spec = results
+    _summaries(res)
+    spec.write_text(SPEC.replace(*edit), encoding="utf-8")
+    with pytest.raises(PipelineError, match=message) as info:
+        report.front_page_md(project_root, spec)
+    assert "key_indicators.yaml, entry #" in str(info.value)
+
+
+def test_period_in_summary_wins_and_must_agree(project_root, results):
+    res, spec = results
+    _summaries(res)
+    doc = json.loads((res / "budget_closure" / "summary.json").read_text())
+    doc["indicators"]["china_sink_topdown"]["period"] = "2006–2009"
+    doc["indicators"]["china_land_sink"]["period"] = "2001–2010"
+    (res / "budget_closure" / "summary.json").write_text(json.dumps(doc))
+    with pytest.raises(PipelineError, match=r"period '2000s' differs from the period '2001–2010'"):
+        report.front_page_md(project_root, spec)
+
+
+def test_period_auto_reads_the_description(project_root, results):
+    res, spec = results
+    _summaries(res)
+    write_summary("budget_closure", LIT,
+                  {"china_land_sink": Indicator(0.34, "PgC yr-1", "closed budget, 2001–2010 mean", 0.109),
+                   "china_sink_topdown": Indicator(0.45, "PgC yr-1", "top-down in 2008", 0.25),
+                   "china_sink_bottomup": Indicator(0.292, "PgC yr-1", "bottom-up", 0.091)},
+                  out_dir=res / "budget_closure")
+    spec.write_text(SPEC.replace('period: "2000s"', "period: auto").replace('period: "2006–2009"', "period: auto"))
+    md = report.front_page_md(project_root, spec)
+    assert "| 2001\u2060–\u20602010 | " in md["headline_estimates"] and "| 2008 | " in md["headline_estimates"]
+    assert "*2001–2010; published values;" in md["key_messages"]
+    spec.write_text(SPEC.replace('period: "1998"', "period: auto", 1).replace('label: "DE-Tha GPP, night-time"',
+                                                                              'label: "x"'))
+    with pytest.raises(PipelineError, match="`period: auto`, but the description names no year: 'GPP NT'"):
+        report.front_page_md(project_root, spec)
+
+
+def test_too_many_key_messages_fail(project_root, results):
+    res, spec = results
+    _summaries(res)
+    extra = "".join(f"- {{analysis: budget_closure, indicator: china_sink_topdown, label: t{i}, kind: headline, "
+                    f"period: p, message: 'm {{this}}'}}\n" for i in range(3))
+    spec.write_text(SPEC + extra, encoding="utf-8")
+    with pytest.raises(PipelineError, match="6 key messages; a reader takes in 3 to 5"):
+        report.front_page_md(project_root, spec)
+
+
+def test_the_project_key_indicators_file_is_valid(project_root):
+    entries = report.load_key_indicators(root=project_root)
+    kinds = {e.kind for e in entries}
+    assert kinds == {"headline", "method-test"}
+    messages = [e for e in entries if e.message]
+    assert 3 <= len(messages) <= 5
+    for e in messages:  # every placeholder names an analysis of the registry
+        for a in re.findall(r"\{ind\[([A-Za-z0-9_]+)\]", e.message):
+            assert a in {x.analysis for x in entries} | {"budget_closure", "nested_inversion", "er_upscaling"}, a
+
+
+# ---------------------------------------------------------------------------------------------
+# other generated pages
+# ---------------------------------------------------------------------------------------------
+def test_indicator_pages_list_every_summary(project_root, results):
+    res, _ = results
+    _summaries(res)
     md = report._indicators_md(project_root)
-    assert "| China land sink | 0.34 ± 0.11 | PgC yr-1 | real data |" in md
-    assert "real data (sha256 `aaaaaaaa…`)" in md  # full source per chapter
-    assert "**DEMO**" in md and "digital twin" in md
-    assert "</analyses/05_budget_closure>" in md
+    assert "| closed | 0.34\u00a0±\u00a00.11 | PgC\u00a0yr⁻¹ | <span class=\"lc-source lc-pub\">published values</span> |" in md
+    assert "**DEMO** digital twin (generator `demo_drivers`, seed 2022)" in md
     rows = report.indicator_rows(project_root)
-    assert list(dict.fromkeys(r["analysis"] for r in rows)) == ["er_upscaling", "budget_closure"]  # report order
-    key = report._key_indicators_md(project_root)
-    assert "| China land sink, closed budget | 0.34 ± 0.11 | PgC yr-1 | real data |" in key
-    assert "Global ecosystem respiration" in key and "**DEMO** twin" in key
-    assert "Not yet run" in key  # analyses without results are named, not silently dropped
+    assert list(dict.fromkeys(r["analysis"] for r in rows)) == ["flux_partitioning", "er_upscaling", "budget_closure"]
 
 
-def test_indicator_level_source_overrides_the_analysis_source(project_root, tmp_path, monkeypatch):
-    monkeypatch.setenv("LANDCARBON_RESULTS", str(tmp_path))
-    write_summary("flux_partitioning", "demo:landcarbon.flux.demo:demo_site@1; real:" + "b" * 64,
-                  {"gpp_annual_dtrh": Indicator(1100, "gC m-2 yr-1", "demo GPP", source="demo:landcarbon.flux.demo:demo_site@1"),
-                   "reco_annual_dtrh": Indicator(900, "gC m-2 yr-1", "demo RECO", source="demo:landcarbon.flux.demo:demo_site@1"),
-                   "detha_nt_gpp": Indicator(1918, "gC m-2 yr-1", "DE-Tha GPP", source="real:" + "b" * 64)},
-                  out_dir=tmp_path / "flux_partitioning")
-    doc = read_summary(tmp_path / "flux_partitioning")
-    assert "source" in doc["indicators"]["detha_nt_gpp"]
-    key = report._key_indicators_md(project_root)
-    assert "| DE-Tha 1998 annual GPP, night-time method (real data) | 1918 | gC m-2 yr-1 | real data |" in key
-    assert "| 1100 | gC m-2 yr-1 | **DEMO** twin |" in key
-    full = report._indicators_md(project_root)
-    assert "Data source: **DEMO**" in full and "real data (sha256 `bbbbbbbb…`)" in full
+def test_provenance_page_prints_no_absolute_path(project_root, results):
+    res, _ = results
+    res.mkdir(parents=True)
+    (res / "last_run.json").write_text(json.dumps({
+        "profile": "full", "python": "3.11", "platform": "Linux", "git": {"commit": "abc", "dirty": False},
+        "data_path": f"/home/someone/private/flux{os.pathsep}/mnt/data/carbon", "packages": {"numpy": "2.0"}}))
+    (res / "budget_closure").mkdir(parents=True)
+    (res / "budget_closure" / "provenance.json").write_text(json.dumps({
+        "data_source": LIT, "seconds": 3.2, "cache_key": "f" * 64, "log": "/home/someone/.landcarbon/logs/x.log",
+        "parameters": {"n_mc": 1000, "results_dir": "/home/someone/results/.staging/budget_closure"},
+        "inputs": {"data": {"china-budget-jiang2016": "real:" + "c" * 64}}}))
+    md = report._provenance_md(project_root)
+    assert "/home/someone" not in md and "/mnt/data" not in md
+    assert "set (2 folders: `flux`, `carbon`)" in md and "`n_mc=1000`" in md
 
 
-def test_key_indicator_renamed_fails_loudly(project_root, tmp_path, monkeypatch):
-    from landcarbon.errors import PipelineError
+def test_teaching_metadata_matches_the_chapters(project_root):
+    chapters = report.load_teaching(project_root)
+    from landcarbon.publish.pipeline import load_analyses
 
-    monkeypatch.setenv("LANDCARBON_RESULTS", str(tmp_path))
-    write_summary("budget_closure", "real:" + "a" * 64, {"renamed": Indicator(0.34, "PgC yr-1", "x", 0.11)},
-                  out_dir=tmp_path / "budget_closure")
-    with pytest.raises(PipelineError, match="key indicator 'china_sink_topdown' is not in results/budget_closure"):
-        report._key_indicators_md(project_root)
+    analyses = load_analyses(project_root)
+    assert {c["analysis"] for c in chapters} == set(analyses), "every chapter needs teaching metadata"
+    for c in chapters:
+        nb = json.loads((project_root / "notebooks" / analyses[c["analysis"]].notebook).read_text())
+        text = "".join("".join(cell["source"]) for cell in nb["cells"] if cell["cell_type"] == "markdown")
+        n = len(set(re.findall(r"\*\*Exercise (\d+)\b", text)))
+        assert len(c["exercises"]) == n, f"{c['analysis']}: {n} exercises in the notebook, {len(c['exercises'])} in teaching.yaml"
+        assert c["objectives"] and c["prerequisites"]
+    md = report._teaching_md(project_root)
+    assert md.count("**You will learn to**") == len(chapters) and "| Exercise | Level | Time |" in md
 
 
-BUILT = None
+def test_teaching_metadata_errors(project_root, tmp_path, monkeypatch):
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(project_root / "notebooks", root / "notebooks")
+    (root / "book").mkdir()
+    shutil.copy(project_root / "data_manifest.yaml", root / "data_manifest.yaml")
+    text = (project_root / "book" / "teaching.yaml").read_text()
+    (root / "book" / "teaching.yaml").write_text(text.replace("difficulty: advanced", "difficulty: hard", 1))
+    with pytest.raises(PipelineError, match="difficulty 'hard' is not one of"):
+        report.load_teaching(root)
 
 
+def test_binder_urls():
+    assert report.binder_url("https://github.com/org/landcarbon", path="notebooks/05_budget_closure.ipynb") == \
+        "https://mybinder.org/v2/gh/org/landcarbon/main?labpath=notebooks%2F05_budget_closure.ipynb"
+    assert report.binder_url("https://gitlab.com/org/landcarbon.git", branch="v1") == \
+        "https://mybinder.org/v2/git/https%3A%2F%2Fgitlab.com%2Forg%2Flandcarbon/v1"
+
+
+def test_downloads_offer_every_notebook_and_the_environment(project_root):
+    md = report._downloads_md(project_root)
+    from landcarbon.publish.pipeline import load_analyses
+
+    for a in load_analyses(project_root).values():
+        assert f"{{download}}`{a.notebook} </../notebooks/{a.notebook}>`" in md
+    assert "{download}`environment.yml </../environment.yml>`" in md
+
+
+def test_headline_figure_records_its_smallest_font(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [0, 1], label="line")
+    ax.set_xlabel("x", fontsize=11)
+    ax.tick_params(labelsize=7.5)
+    ax.legend(fontsize=9)
+    png = report.save_headline_figure(fig, tmp_path / "figures" / "headline.png", dpi=100)
+    plt.close(fig)
+    meta = report.figure_font_metadata(png)
+    assert meta["min_font_pt"] == pytest.approx(7.5) and meta["dpi"] == pytest.approx(100, abs=0.5)
+    assert meta["width_px"] == 400
+    # a PNG saved without it says so
+    fig, ax = plt.subplots(figsize=(2, 2))
+    fig.savefig(tmp_path / "plain.png", dpi=100)
+    plt.close(fig)
+    assert report.figure_font_metadata(tmp_path / "plain.png")["min_font_pt"] is None
+
+
+# ---------------------------------------------------------------------------------------------
+# the build-time notebook tweaks (book/_ext/report_tweaks.py)
+# ---------------------------------------------------------------------------------------------
+def _tweaks(project_root):
+    spec = importlib.util.spec_from_file_location("report_tweaks", project_root / "book" / "_ext" / "report_tweaks.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_plumbing_cells_hidden_and_long_tables_folded(project_root):
+    tw = _tweaks(project_root)
+    rows = "".join(f"<tr><td>{i}</td></tr>" for i in range(40))
+    nb = {"cells": [
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "results_dir = None", "outputs": []},
+        {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]}, "source": "# Parameters\nx = 1",
+         "outputs": []},
+        {"cell_type": "code", "metadata": {}, "source": "table",
+         "outputs": [{"output_type": "execute_result", "data": {"text/html": f"<table>{rows}</table>"}}]},
+        {"cell_type": "code", "metadata": {}, "source": "small",
+         "outputs": [{"output_type": "execute_result", "data": {"text/html": "<table><tr><td>1</td></tr></table>"}}]},
+        {"cell_type": "code", "metadata": {"tags": ["remove-output"]}, "source": "t2",
+         "outputs": [{"output_type": "execute_result", "data": {"text/html": f"<table>{rows}</table>"}}]},
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    out = json.loads(tw._present_notebook(json.dumps(nb)))
+    tags = [c["metadata"].get("tags", []) for c in out["cells"]]
+    assert tags == [["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], ["hide-output"], [],
+                    ["remove-output"]]
+    untouched = json.dumps({"cells": [nb["cells"][3]], "metadata": {}})
+    assert tw._present_notebook(untouched) == untouched
+
+
+def test_solution_nodes_are_recognised(project_root):
+    from docutils import nodes
+
+    tw = _tweaks(project_root)
+    adm = nodes.admonition("", nodes.title("", "Solution"), nodes.paragraph("", "secret"))
+    other = nodes.admonition("", nodes.title("", "Note"), nodes.paragraph("", "keep"))
+    classed = nodes.container("", nodes.paragraph("", "secret"), classes=["dropdown", "solution"])
+    assert tw._is_solution(adm) and tw._is_solution(classed) and not tw._is_solution(other)
+
+
+# ---------------------------------------------------------------------------------------------
+# the built book (`make report` / `landcarbon report` first)
+# ---------------------------------------------------------------------------------------------
 def _built_index(project_root):
     index = project_root / "book" / "_build" / "html" / "index.html"
     if not index.is_file():
@@ -93,42 +379,107 @@ def _built_index(project_root):
     return index
 
 
-def test_built_report_has_indicator_table(project_root):
-    import yaml
+def _text(html: str) -> str:
+    import html as _html
 
+    return re.sub(r"\s+", " ", _html.unescape(re.sub(r"<[^>]+>", " ", html))).replace("’", "'")
+
+
+def test_built_front_page_shows_every_key_number(project_root):
     index = _built_index(project_root)
     html = index.read_text(encoding="utf-8")
-    assert "Key indicators" in html and "<table" in html
-    results = project_root / "results"
-    spec = yaml.safe_load((project_root / "book" / "key_indicators.yaml").read_text())
-    n = 0
-    for item in spec:
-        s = results / item["analysis"] / "summary.json"
-        ind = json.loads(s.read_text())["indicators"].get(item["indicator"])
-        if ind is None and item.get("optional"):
+    text = _text(html).replace("\u00a0", " ")
+    assert "lc-key-messages" in html and 'id="headline-estimates"' in html and 'id="method-tests-on-the-digital-twin"' in html
+    summaries = {p.parent.name: json.loads(p.read_text()) for p in (project_root / "results").glob("*/summary.json")}
+    shown = 0
+    for e in report.load_key_indicators(root=project_root):
+        ind = summaries.get(e.analysis, {}).get("indicators", {}).get(e.indicator)
+        if ind is None:
+            assert e.optional or e.analysis not in summaries, e
             continue
-        assert ind is not None, f"{item} missing from {s}"
-        assert format_value(ind["value"], ind.get("sigma")) in html, f"{item} value not on the front page"
-        assert item["label"].replace("&", "&amp;")[:25] in html
-        n += 1
-    assert n >= 8, "expected the key indicators of every analysis on the front page"
-    all_html = (index.parent / "indicators.html").read_text(encoding="utf-8")
-    for s in sorted(results.glob("*/summary.json")):
-        for ind in json.loads(s.read_text())["indicators"].values():
-            assert format_value(ind["value"], ind.get("sigma")) in all_html, (s.parent.name, ind)
-    assert not re.search(r"\bnan\b", re.sub(r"<[^>]+>", " ", html), flags=re.I), "front page shows nan"
+        value, units = report.display_value(ind["value"], ind.get("sigma"), ind.get("units"),
+                                            description=ind.get("description"))
+        assert f"{value} {units}" in text or f"| {value} |" in text or value in text, (e.indicator, value)
+        demo = report.source_kind(ind.get("source") or summaries[e.analysis]["data_source"]) == "demo"
+        assert e.label[:30] in text or (e.kind == "headline" and demo), e.label
+        shown += 1
+    assert shown >= 8
+    assert not re.search(r"\bnan\b", text, flags=re.I), "front page shows nan"
     assert "_static/mathjax/tex-mml-chtml.js" in html and "cdn.jsdelivr" not in html
+    # headline rows come before any demo row
+    head_end = html.index("</table>", html.index('id="headline-estimates"'))
+    assert "lc-demo" not in html[html.index('id="headline-estimates"'):head_end]
 
 
-def test_built_report_has_every_chapter_and_generated_pages(project_root):
+class _Figures(HTMLParser):
+    """Counts rendered images and "Figure" captions in the article of a built chapter page."""
+
+    def __init__(self):
+        super().__init__()
+        self.images, self.captions, self._in_p, self._em_first, self._p_text = 0, [], False, False, ""
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img" and a.get("src", "").startswith(("../_images/", "_images/", "data:image")):
+            self.images += 1
+        if tag == "p":
+            self._in_p, self._em_first, self._p_text = True, None, ""
+        elif tag == "em" and self._in_p and self._em_first is None and not self._p_text.strip():
+            self._em_first = True
+
+    def handle_data(self, data):
+        if self._in_p:
+            self._p_text += data
+
+    def handle_endtag(self, tag):
+        if tag == "p" and self._in_p:
+            if self._em_first and re.match(r"\s*Figure\b", self._p_text):
+                self.captions.append(self._p_text.strip()[:60])
+            self._in_p = False
+
+
+def test_every_chapter_shows_at_least_as_many_images_as_figure_captions(project_root):
+    index = _built_index(project_root)
+    pages = sorted((index.parent / "analyses").glob("*.html"))
+    assert pages, "no chapter pages"
+    short = []
+    for page in pages:
+        p = _Figures()
+        p.feed(page.read_text(encoding="utf-8"))
+        if p.images < len(p.captions):
+            short.append(f"{page.name}: {len(p.captions)} 'Figure' captions, {p.images} images")
+    assert not short, "chapters with captions but no figures:\n" + "\n".join(short)
+
+
+def test_built_report_has_every_chapter_and_generated_page(project_root):
     index = _built_index(project_root)
     html_dir = index.parent
-    for name in ("01_flux_partitioning", "02_er_upscaling", "03_er_trends", "04_nested_inversion", "05_budget_closure"):
-        assert (html_dir / "analyses" / f"{name}.html").is_file(), name
+    from landcarbon.publish.pipeline import load_analyses
+
+    for a in load_analyses(project_root).values():
+        assert (html_dir / "analyses" / f"{Path(a.notebook).stem}.html").is_file(), a.name
     methods = (html_dir / "methods_data.html").read_text(encoding="utf-8")
     assert "de-tha-1998" in methods and "0f9dde654632" in methods  # manifest table with checksums
     repro = (html_dir / "reproducibility.html").read_text(encoding="utf-8")
-    assert "Git commit" in repro and "numpy" in repro
+    assert "Git commit" in repro and "numpy" in repro and str(project_root) not in repro
+    run = (html_dir / "run_it_yourself.html").read_text(encoding="utf-8")
+    assert run.count('class="reference download internal"') >= len(load_analyses(project_root)) + 1
+    for href in re.findall(r'href="(_downloads/[^"]+)"', run):
+        assert (html_dir / href).is_file(), href
+    teaching = (html_dir / "teaching.html").read_text(encoding="utf-8")
+    assert "You will learn to" in teaching and "--no-solutions" in teaching
+    # papermill's injected parameters never reach a page
+    for page in (html_dir / "analyses").glob("*.html"):
+        assert "injected-parameters" not in page.read_text(encoding="utf-8"), page.name
+
+
+def test_the_rendered_glossary_and_subtitle(project_root):
+    index = _built_index(project_root)
+    front = index.read_text(encoding="utf-8")
+    assert "陆地生态系统碳汇监测报告" in front and "可持续发展" not in front
+    glossary = (index.parent / "glossary.html").read_text(encoding="utf-8")
+    kok = _text(glossary)[_text(glossary).index("Kok effect"):][:200]
+    assert "光照对叶片呼吸的抑制" in kok and not re.match(r"Kok effect \(光抑制\)", kok)
 
 
 def test_prepare_records_parameters_for_write_summary(tmp_path, monkeypatch):
@@ -155,4 +506,40 @@ def test_prepare_records_parameters_for_write_summary(tmp_path, monkeypatch):
     exec("out = prepare('toy', results_dir, seed_style=False)", ns)
     p = write_summary("toy", "demo:x@1", {"a": Indicator(1.0, "1", "a")}, out_dir=ns["out"])
     doc = read_summary(p)
-    assert doc["parameters"] == {"results_dir": str(tmp_path / "res"), "n_mc": 5, "years": [1999], "label": "y", "derived": 10}
+    # results_dir is plumbing (a per-run staging path): not part of the parameter record
+    assert doc["parameters"] == {"n_mc": 5, "years": [1999], "label": "y", "derived": 10}
+
+
+def test_binder_buttons_appear_with_a_repository_address(project_root, tmp_path, monkeypatch):
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(project_root / "notebooks", root / "notebooks")
+    shutil.copy(project_root / "data_manifest.yaml", root / "data_manifest.yaml")
+    (root / "book").mkdir()
+    cfg = (project_root / "book" / "_config.yml").read_text()
+    (root / "book" / "_config.yml").write_text(cfg)
+    md = report._downloads_md(root)
+    assert "Run online" not in md and "lc-binder" not in md and "without a public repository address" in md
+    (root / "book" / "_config.yml").write_text(cfg.replace('url: ""', 'url: "https://github.com/org/landcarbon"', 1))
+    md = report._downloads_md(root)
+    assert "| Run online |" in md
+    assert 'href="https://mybinder.org/v2/gh/org/landcarbon/main?labpath=notebooks%2F05_budget_closure.ipynb"' in md
+    assert 'src="_static/binder-badge.svg"' in md  # a local image: nothing is requested when the page loads
+
+
+def test_stale_sphinx_environment_is_dropped_when_a_bib_file_changes(tmp_path):
+    book = tmp_path / "book"
+    (book / "references").mkdir(parents=True)
+    (book / "_config.yml").write_text("title: x\n")
+    (book / "references" / "a.bib").write_text("@misc{a, title={A}}\n")
+    build = book / "_build"
+    (build / ".doctrees").mkdir(parents=True)
+    report._forget_stale_environment(book, build)  # first build: no stamp yet -> clean
+    assert not (build / ".doctrees").exists()
+    (build / ".doctrees").mkdir()
+    report._forget_stale_environment(book, build)  # nothing changed: the environment is kept
+    assert (build / ".doctrees").exists()
+    (book / "references" / "b.bib").write_text("@misc{b, title={B}}\n")  # a chapter adds a bibliography
+    report._forget_stale_environment(book, build)
+    assert not (build / ".doctrees").exists()

@@ -37,9 +37,23 @@ __all__ = [
     "ppm_to_PgC",
     "TgC_to_PgC",
     "PgC_to_TgC",
+    "ktC_to_PgC",
+    "G_PER_KT",
+    "CO2_PER_C",
     "celsius_to_kelvin",
     "kelvin_to_celsius",
     "hPa_to_kPa",
+    "PLANCK_J_S",
+    "SPEED_OF_LIGHT_M_S",
+    "AVOGADRO_PER_MOL",
+    "PAR_FRACTION_OF_SW",
+    "UMOL_PER_J_PAR",
+    "wm2_to_mj_m2_d",
+    "mj_m2_d_to_wm2",
+    "sw_to_par_mj_m2_d",
+    "par_mj_m2_d_to_umol_m2_s",
+    "sif_radiance_to_photon_flux",
+    "sif_photon_flux_to_radiance",
     "grid_cell_area_m2",
     "normalise_unit",
     "convert",
@@ -57,6 +71,22 @@ SECONDS_PER_YEAR = SECONDS_PER_DAY * DAYS_PER_YEAR
 EARTH_RADIUS_M = 6.371e6
 G_PER_PG = 1e15
 G_PER_TG = 1e12
+#: Grams per thousand metric tonnes (the CDIAC national-emission unit, "thousand metric tons of carbon").
+G_PER_KT = 1e9
+#: Mass ratio CO2 : C = 44.009 / 12.011 = 3.664 (the factor the Global Carbon Budget workbooks state).
+CO2_PER_C = 3.664
+#: Planck constant [J s] (SI 2019 exact value).
+PLANCK_J_S = 6.62607015e-34
+#: Speed of light in vacuum [m s-1] (exact).
+SPEED_OF_LIGHT_M_S = 299792458.0
+#: Avogadro constant [mol-1] (SI 2019 exact value).
+AVOGADRO_PER_MOL = 6.02214076e23
+#: Fraction of incoming shortwave radiation that is photosynthetically active (400-700 nm), as in
+#: MOD17: PAR = 0.45 SW (Running et al. 2004, BioScience 54:547, doi:10.1641/0006-3568(2004)054[0547:ACSMOG]2.0.CO;2).
+PAR_FRACTION_OF_SW = 0.45
+#: Photon content of PAR [µmol J-1] for the solar spectrum, 4.57 µmol J-1 (McCree 1972,
+#: Agric. Meteorol. 10:443, doi:10.1016/0002-1571(72)90045-3; daylight value also used by the P-model).
+UMOL_PER_J_PAR = 4.57
 
 
 def umol_m2_s_to_gC_m2_per_step(flux, step_seconds: float = 1800.0):
@@ -123,6 +153,11 @@ def PgC_to_TgC(x):
     return x * 1000.0
 
 
+def ktC_to_PgC(x):
+    """Thousand tonnes of carbon (CDIAC, Boden, Marland & Andres) → PgC (1 PgC = 10⁶ ktC)."""
+    return x * (G_PER_KT / G_PER_PG)
+
+
 def celsius_to_kelvin(t):
     """Temperature °C → K."""
     return t + 273.15
@@ -136,6 +171,82 @@ def kelvin_to_celsius(t):
 def hPa_to_kPa(p):
     """Pressure (or VPD) hPa → kPa."""
     return p / 10.0
+
+
+def wm2_to_mj_m2_d(flux_wm2):
+    """Daily radiation sum [MJ m-2 d-1] from a daily-mean flux density [W m-2] (× 86400 s / 1e6)."""
+    return flux_wm2 * (SECONDS_PER_DAY / 1e6)
+
+
+def mj_m2_d_to_wm2(flux_mj_m2_d):
+    """Daily-mean flux density [W m-2] from a daily radiation sum [MJ m-2 d-1]."""
+    return flux_mj_m2_d / (SECONDS_PER_DAY / 1e6)
+
+
+def sw_to_par_mj_m2_d(sw_wm2):
+    """Daily PAR [MJ m-2 d-1] from daily-mean incoming shortwave [W m-2]: PAR = 0.45 · SW↓ · 0.0864.
+
+    The 0.45 PAR fraction is MOD17's (Running et al. 2004); see :data:`PAR_FRACTION_OF_SW`.
+    """
+    return PAR_FRACTION_OF_SW * wm2_to_mj_m2_d(sw_wm2)
+
+
+def par_mj_m2_d_to_umol_m2_s(par_mj_m2_d):
+    """Daily-mean PAR photon flux [µmol m-2 s-1] from daily PAR energy [MJ m-2 d-1] (4.57 µmol J-1)."""
+    return mj_m2_d_to_wm2(par_mj_m2_d) * UMOL_PER_J_PAR
+
+
+def _sif_factor(wavelength_nm: float, band_width_nm: float) -> float:
+    if not (wavelength_nm > 0 and band_width_nm > 0):
+        raise UnitsError(located(f"SIF conversion needs positive wavelength and band width, got "
+                                 f"{wavelength_nm} nm and {band_width_nm} nm",
+                                 where="landcarbon.units.sif_radiance_to_photon_flux",
+                                 fix="pass wavelength_nm > 0 and band_width_nm > 0"))
+    # mW m-2 sr-1 nm-1 -> W m-2 (×π sr × Δλ nm × 1e-3) -> µmol m-2 s-1 (× λ / (h c N_A) × 1e6)
+    joule_per_mol = PLANCK_J_S * SPEED_OF_LIGHT_M_S * AVOGADRO_PER_MOL / (wavelength_nm * 1e-9)
+    return np.pi * band_width_nm * 1e-3 / joule_per_mol * 1e6
+
+
+def sif_radiance_to_photon_flux(sif_mw_m2_sr_nm, *, wavelength_nm: float = 740.0, band_width_nm: float = 90.0):
+    """Total emitted-equivalent SIF photon flux [µmol m-2 s-1] from a spectral radiance at one wavelength.
+
+    Parameters
+    ----------
+    sif_mw_m2_sr_nm : array_like
+        SIF spectral radiance [mW m-2 sr-1 nm-1] (e.g. TROPOMI SIF at 740 nm).
+    wavelength_nm : float
+        Wavelength of the retrieval and of the representative photon energy [nm] (default 740).
+    band_width_nm : float
+        Effective width Δλ of the emission spectrum [nm]: the full-spectrum flux divided by the spectral
+        flux at ``wavelength_nm`` (default 90 nm, our choice).
+
+    Returns
+    -------
+    SIF photon flux [µmol m-2 s-1]
+
+    Notes
+    -----
+    .. math:: F = \\pi L_\\lambda \\, \\Delta\\lambda \\, 10^{-3} \\cdot \\frac{\\lambda}{h c N_A} \\cdot 10^{6}
+
+    Assumptions (our formulation; the literature uses several): (1) the canopy-leaving SIF is
+    isotropic (Lambertian), so the hemispherical flux is π times the radiance; (2) the whole emission
+    spectrum (≈ 650–850 nm) is represented by the value at ``wavelength_nm`` times an effective band
+    width ``band_width_nm``; (3) every photon carries the energy of a ``wavelength_nm`` photon. With
+    the defaults 1 mW m-2 sr-1 nm-1 = 1.749 µmol m-2 s-1. Exact constants h, c and N_A (SI 2019). The
+    absolute scale of a mechanistic SIF→GPP chain inherits Δλ: state it with any result.
+
+    Examples
+    --------
+    >>> round(float(sif_radiance_to_photon_flux(1.0)), 4)
+    1.749
+    """
+    return np.asarray(sif_mw_m2_sr_nm, dtype=float) * _sif_factor(wavelength_nm, band_width_nm)
+
+
+def sif_photon_flux_to_radiance(sif_umol_m2_s, *, wavelength_nm: float = 740.0, band_width_nm: float = 90.0):
+    """Inverse of :func:`sif_radiance_to_photon_flux`: SIF radiance [mW m-2 sr-1 nm-1] from a photon flux
+    [µmol m-2 s-1], with the same assumptions."""
+    return np.asarray(sif_umol_m2_s, dtype=float) / _sif_factor(wavelength_nm, band_width_nm)
 
 
 def grid_cell_area_m2(lat, dlat: float, dlon: float):
@@ -166,6 +277,10 @@ _ALIASES = {
     "gcm-2d-1": "gC m-2 d-1",
     "gc m-2 day-1": "gC m-2 d-1",
     "gc m-2 yr-1": "gC m-2 yr-1",
+    "mj m-2 d-1": "MJ m-2 d-1",
+    "mj m-2 day-1": "MJ m-2 d-1",
+    "mw m-2 sr-1 nm-1": "mW m-2 sr-1 nm-1",
+    "mw/m2/sr/nm": "mW m-2 sr-1 nm-1",
     # radiation / energy
     "wm-2": "W m-2",
     "w m-2": "W m-2",
@@ -203,6 +318,12 @@ _ALIASES = {
     "umol mol-1": "ppm",
     "pgc yr-1": "PgC yr-1",
     "pgc/yr": "PgC yr-1",
+    # Global Carbon Budget workbooks: 1 GtC = 1 PgC = 10^15 gC ("billion tonnes of carbon")
+    "gtc/yr": "PgC yr-1",
+    "gtc yr-1": "PgC yr-1",
+    "ppm/yr": "ppm yr-1",
+    "ppm yr-1": "ppm yr-1",
+    "ktc yr-1": "ktC yr-1",
     "tgc yr-1": "TgC yr-1",
 }
 
@@ -218,8 +339,12 @@ _CONVERSIONS = {
     ("gC m-2 d-1", "umol m-2 s-1"): gC_m2_d_to_umol_m2_s,
     ("TgC yr-1", "PgC yr-1"): TgC_to_PgC,
     ("PgC yr-1", "TgC yr-1"): PgC_to_TgC,
+    ("ktC yr-1", "PgC yr-1"): ktC_to_PgC,
+    ("ppm yr-1", "PgC yr-1"): ppm_to_PgC,
     ("m", "mm"): lambda x: x * 1000.0,
     ("J m-2", "W m-2"): lambda x: x / SECONDS_PER_DAY,  # daily accumulation -> daily mean
+    ("W m-2", "MJ m-2 d-1"): wm2_to_mj_m2_d,
+    ("MJ m-2 d-1", "W m-2"): mj_m2_d_to_wm2,
 }
 
 
@@ -264,6 +389,10 @@ def _is_xr(obj) -> bool:
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_FORMULAE = {"CO2", "CH4", "N2O", "H2O", "O2", "O3", "N2"}
+
+
 def format_units(unit: str | None) -> str:
     """A unit string as a reader expects it: superscript exponents, µ, "fraction" for dimensionless.
 
@@ -273,6 +402,8 @@ def format_units(unit: str | None) -> str:
     ('gC m⁻² yr⁻¹', 'µmol m⁻² s⁻¹', 'PgC yr⁻¹')
     >>> format_units("1"), format_units("%"), format_units("PgC yr-2"), format_units("degC")
     ('fraction', '%', 'PgC yr⁻²', '°C')
+    >>> format_units("umol CO2 m-2 s-1")  # a chemical formula keeps its subscript
+    'µmol CO₂ m⁻² s⁻¹'
     """
     if unit is None:
         return ""
@@ -293,6 +424,9 @@ def format_units(unit: str | None) -> str:
             parts.append(token)
     out = []
     for token in parts:
+        if token in _FORMULAE:
+            out.append(token.translate(_SUBSCRIPT))
+            continue
         i = len(token)
         while i > 0 and (token[i - 1].isdigit() or token[i - 1] == "-"):
             i -= 1

@@ -170,6 +170,18 @@ def ensrf_serial(xm, Xp, hxm, HXp, y, r, rho, alpha_skip_negative):
     """
     n, N = Xp.shape
     m = y.shape[0]
+    # validate every index range the loops below use (a wrong shape must raise, never corrupt memory)
+    if N < 2:
+        raise ValueError("ensrf_serial: the ensemble needs at least 2 members")
+    if xm.shape[0] != n or rho.shape[1] != n:
+        raise ValueError("ensrf_serial: xm, Xp and rho disagree on the state size n")
+    if hxm.shape[0] != m or HXp.shape[0] != m or r.shape[0] != m or rho.shape[0] != m:
+        raise ValueError("ensrf_serial: y, hxm, HXp, r and rho disagree on the number of observations m")
+    if HXp.shape[1] != N:
+        raise ValueError("ensrf_serial: Xp and HXp disagree on the ensemble size N")
+    for o in range(m):
+        if not (r[o] > 0.0) or not np.isfinite(r[o]):
+            raise ValueError("ensrf_serial: observation-error variances r must be finite and > 0")
     for o in range(m):
         hx = HXp[o].copy()
         hpht = 0.0
@@ -195,3 +207,51 @@ def ensrf_serial(xm, Xp, hxm, HXp, y, r, rho, alpha_skip_negative):
             hxm[q] += k * innov
             for e in range(N):
                 HXp[q, e] -= alpha * k * hx[e]
+
+
+@njit(cache=True)
+def ensrf_serial_linear(xm, Xp, H, off, y, r):
+    """Serial EnSRF for an explicit linear operator, in place (no localisation).
+
+    Same update as :func:`ensrf_serial` (Whitaker & Hamill 2002), but the simulated values of each
+    observation are computed from the current state when it is processed, ``hx = H[o] xm + off[o]`` and
+    ``HX'[o] = H[o] X'``, instead of carrying all remaining observations along: O(m n N) instead of
+    O(m n N + m^2 N), which matters for thousands of satellite super-observations per window. Without
+    localisation the two are algebraically identical (oracle: tests/test_atmosphere_satellite.py).
+    """
+    n, N = Xp.shape
+    m = y.shape[0]
+    if N < 2:
+        raise ValueError("ensrf_serial_linear: the ensemble needs at least 2 members")
+    if xm.shape[0] != n or H.shape[1] != n:
+        raise ValueError("ensrf_serial_linear: xm, Xp and H disagree on the state size n")
+    if H.shape[0] != m or off.shape[0] != m or r.shape[0] != m:
+        raise ValueError("ensrf_serial_linear: y, H, off and r disagree on the number of observations m")
+    for o in range(m):
+        if not (r[o] > 0.0) or not np.isfinite(r[o]):
+            raise ValueError("ensrf_serial_linear: observation-error variances r must be finite and > 0")
+    hx = np.empty(N)
+    for o in range(m):
+        hxm = off[o]
+        for a in range(n):
+            hxm += H[o, a] * xm[a]
+        for e in range(N):
+            s = 0.0
+            for a in range(n):
+                s += H[o, a] * Xp[a, e]
+            hx[e] = s
+        hpht = 0.0
+        for e in range(N):
+            hpht += hx[e] * hx[e]
+        hpht /= (N - 1)
+        denom = hpht + r[o]
+        alpha = 1.0 / (1.0 + np.sqrt(r[o] / denom))
+        innov = y[o] - hxm
+        for a in range(n):
+            cov = 0.0
+            for e in range(N):
+                cov += Xp[a, e] * hx[e]
+            k = cov / (N - 1) / denom
+            xm[a] += k * innov
+            for e in range(N):
+                Xp[a, e] -= alpha * k * hx[e]

@@ -10,7 +10,7 @@ OUR FORMULATION (synthetic, for teaching and testing; numbers are plausible magn
 * prescribed fossil-fuel (~7 PgC yr-1 in 2002, growing; China growing fastest) and fire fields
   (~2 PgC yr-1, tropical dry seasons), treated as known by the inversion and presubtracted;
 * a deliberately biased prior: climatological (no interannual variability), seasonal amplitude and phase
-  perturbed, and the China sink underestimated (seed 003: sparse observations/priors underestimate
+  perturbed, and the China sink underestimated (Jiang et al. 2016: sparse observations/priors underestimate
   China's sink) — by default the prior China sink is 35 % of the truth;
 * observations = transport(truth) + noise with CTDAS model-data-mismatch classes
   (``network.MDM_PPM``), sampled as monthly means at stations and aircraft profiles.
@@ -68,6 +68,7 @@ class DemoAtmosphere:
     c0_true: float
     c0_prior: float
     c0_sigma: float
+    structure_modes: tuple = ()  # wave numbers/phases of the truth's within-region structure
 
     @property
     def time(self):
@@ -81,13 +82,36 @@ class DemoAtmosphere:
     def china(self) -> np.ndarray:
         return np.asarray(self.regions.china, bool)
 
+    def patterns_on(self, model) -> tuple[np.ndarray, np.ndarray]:
+        """(basis patterns, truth patterns) (R, J, I) of the regions on another model's grid.
 
-def _smooth_field(rng, lat, lon, n_modes=6):
-    LA, LO = np.meshgrid(np.deg2rad(lat), np.deg2rad(lon), indexing="ij")
-    f = np.zeros(LA.shape)
+        The same regions and the same within-region structure of the truth, evaluated on ``model``'s grid
+        (used to run the truth through a different transport model than the inversion's).
+        """
+        frac = self.regions.fractions(model.lat_edges, model.lon_edges)
+        area = frac.sum(axis=(1, 2))
+        if np.any(area <= 0):
+            raise ConfigError(located("a region has no cell on this grid", where="DemoAtmosphere.patterns_on"))
+        pat = frac / area[:, None, None]
+        tp = pat * (1.0 + 0.5 * _smooth_field(self.structure_modes, model.lat, model.lon))[None]
+        return pat, tp / tp.sum(axis=(1, 2), keepdims=True)
+
+
+def _draw_modes(rng, n_modes=6):
+    """Random wave numbers and phases of the within-region structure (kx, phase_x, ky, phase_y) per mode."""
+    modes = []
     for _ in range(n_modes):
         kx, ky = rng.integers(1, 6), rng.integers(1, 5)
-        f += np.cos(kx * LO + rng.uniform(0, 2 * np.pi)) * np.cos(ky * LA + rng.uniform(0, 2 * np.pi))
+        modes.append((int(kx), float(rng.uniform(0, 2 * np.pi)), int(ky), float(rng.uniform(0, 2 * np.pi))))
+    return tuple(modes)
+
+
+def _smooth_field(modes, lat, lon):
+    """Smooth field in [-1, 1] on a (lat, lon) grid from :func:`_draw_modes` (normalised by its max |f|)."""
+    LA, LO = np.meshgrid(np.deg2rad(lat), np.deg2rad(lon), indexing="ij")
+    f = np.zeros(LA.shape)
+    for kx, px, ky, py in modes:
+        f += np.cos(kx * LO + px) * np.cos(ky * LA + py)
     return f / np.abs(f).max()
 
 
@@ -182,13 +206,14 @@ def make_demo_atmosphere(seed: int = 2016, years: int = 7, start_year: int = 200
     shape /= shape.reshape(years, 12, R).mean(axis=1)[yr]
     fire = fire_mean[None, :] * shape * rng.lognormal(0, 0.3, (years, R))[yr]
     # ---------------- within-region truth structure (aggregation error)
-    sm = _smooth_field(rng, model.lat, model.lon)
+    modes = _draw_modes(rng)
+    sm = _smooth_field(modes, model.lat, model.lon)
     tp = patterns * (1.0 + 0.5 * sm)[None]
     tp /= tp.sum(axis=(1, 2), keepdims=True)
     return DemoAtmosphere(seed=seed, start_year=start_year, n_months=nm, model=model, regions=reg,
                           patterns=patterns, truth_flux=truth, prior_flux=prior, prior_sigma=prior_sigma,
                           fire_flux=fire, fossil_flux=fossil, truth_patterns=tp, c0_true=372.0, c0_prior=371.0,
-                          c0_sigma=2.0)
+                          c0_sigma=2.0, structure_modes=modes)
 
 
 def simulate_observations(world: DemoAtmosphere, points: pd.DataFrame, seed: int,
@@ -286,41 +311,61 @@ def demo_observations(seed: int = 2016, network: str = "case3", years: int = 7, 
 
 
 def demo_xco2(seed: int = 2016, years: int = 1, start_year: int = 2002, grid: str = "coarse",
-              n_per_month: int = 150, sigma_ppm: float = 1.5) -> xr.Dataset:
-    """Demo GOSAT/OCO-2-like XCO2 soundings (ACOS Lite layout) from the digital-twin atmosphere.
+              n_per_month: int = 150, sigma_ppm: float = 1.5, instrument: str = "GOSAT") -> xr.Dataset:
+    """Demo GOSAT/OCO-2 XCO2 soundings in the ACOS Lite layout, with averaging kernels, from the twin.
 
-    XCO2 = mass-weighted column mean of the simulated monthly-mean field at random land soundings,
-    plus noise N(0, sigma_ppm); ``xco2_quality_flag`` = 0 (good) for 85 % of soundings, 1 otherwise
-    (bad soundings get an extra bias of +2 ppm). Dims (sounding,); variables as read by
-    :func:`landcarbon.atmosphere.io.read_xco2_lite`.
+    Soundings: ``n_per_month`` clear-sky land soundings per month drawn from the instrument's simulated
+    ground track (:mod:`landcarbon.atmosphere.satellite`); each gets 20 retrieval levels (surface pressure
+    900-1013 hPa), pressure weights, an (illustrative) averaging kernel and the twin's retrieval prior.
+    ``xco2_true`` = the averaging-kernel operator applied to the true monthly-mean model profile (the
+    model's layers mapped to the levels), ``xco2`` = true + N(0, sigma_ppm); ``xco2_quality_flag`` = 0 for
+    85 % of soundings, 1 otherwise (those get an extra +2 ppm bias). Variables as read by
+    :func:`landcarbon.atmosphere.io.read_xco2_lite`; dims (sounding,) and (sounding, level).
     """
+    from . import satellite as S
+
     world = make_demo_atmosphere(seed, years, start_year, grid)
     m = world.model
+    inst = S.instrument(instrument)
     rng = np.random.default_rng(seed + 7)
-    land = world.patterns[np.array([k == "land" for k in world.regions.kind])].sum(axis=0) > 0
-    J, I = np.nonzero(land[:, :] & (np.abs(m.lat)[:, None] < 70))
-    E = world.field(world.truth_flux + world.fossil_flux + world.fire_flux, None)
-    c = np.full(m.shape, world.c0_true)
-    rows = []
+    track = S.ground_track(inst, f"{start_year}-01-01", (world.time[-1] + pd.offsets.MonthBegin(1) - world.time[0]).days)
+    snd = S.sample_soundings(inst, track, world.regions.is_land, rng)
+    month = (pd.DatetimeIndex(snd["time"]).year - start_year) * 12 + pd.DatetimeIndex(snd["time"]).month - 1
+    picks = []
     for mo in range(world.n_months):
-        c, _ = m.run(c, E[mo:mo + 1], start_month=mo, n_months=1)
-        col = (c * m.cap[:, :, None]).sum(axis=0) / m.cap.sum(axis=0)[:, None]
-        pick = rng.integers(0, len(J), n_per_month)
-        day = rng.uniform(0, 28, n_per_month)
-        t0 = world.time[mo]
-        for p, d in zip(pick, day):
-            j, i = J[p], I[p]
-            rows.append((t0 + pd.Timedelta(days=float(d)), m.lat[j] + rng.uniform(-2, 2), m.lon[i] + rng.uniform(-2, 2),
-                         col[j, i]))
-    tt, la, lo, xc = map(np.array, zip(*rows))
-    n = len(xc)
+        idx = np.flatnonzero(month == mo)
+        if idx.size:
+            p = snd["n_good"].values[idx] / snd["n_good"].values[idx].sum()
+            picks.append(np.sort(rng.choice(idx, size=n_per_month, replace=True, p=p)))
+    sel = snd.iloc[np.concatenate(picks)].reset_index(drop=True)
+    n, K = len(sel), m.nlev
+    k, j, i = m.cell_index(np.repeat(sel["lat"].values, K), np.repeat(sel["lon"].values, K), np.tile(np.arange(K), n))
+    E = world.field(world.truth_flux + world.fossil_flux + world.fire_flux, world.truth_patterns)
+    _, s = m.run(np.full(m.shape, world.c0_true), E, start_month=0, n_months=world.n_months, samples=(k, j, i))
+    mo = month[np.concatenate(picks)]
+    c = s[np.repeat(mo, K), np.arange(n * K)].reshape(n, K)                   # monthly-mean layer values
+    ps = rng.uniform(900.0, 1013.0, n)
+    lev = np.stack([S.sigma_levels(surface_hpa=v) for v in ps])
+    h = S.pressure_weights(lev)
+    L = S.layer_to_level(lev, m.config.mass_fractions)
+    a = S.averaging_kernel_profile(lev, inst, surface_scale=sel["surface_scale"].values)
+    t = pd.DatetimeIndex(sel["time"])
+    u_prior = S.retrieval_prior_profile(lev, sel["lat"].values, t.year + (t.day_of_year - 1) / 365.25)
+    x_prior = np.sum(h * u_prior, axis=1)
+    xc = S.xco2_operator(np.einsum("njk,nk->nj", L, c), xco2_apriori=x_prior, pressure_weight=h,
+                         averaging_kernel=a, co2_profile_apriori=u_prior)
     flag = (rng.random(n) > 0.85).astype(np.int8)
     x = xc + rng.normal(0, sigma_ppm, n) + 2.0 * flag
+    lv = ("sounding", "level")
     return xr.Dataset(
         {"xco2": ("sounding", x, {"units": "ppm"}),
          "xco2_uncertainty": ("sounding", np.full(n, sigma_ppm), {"units": "ppm"}),
          "xco2_true": ("sounding", xc, {"units": "ppm"}),
-         "xco2_quality_flag": ("sounding", flag)},
-        coords={"time": ("sounding", pd.DatetimeIndex(tt).values), "latitude": ("sounding", la),
-                "longitude": ("sounding", lo)},
-        attrs={"title": "landcarbon demo XCO2 soundings (ACOS Lite-like)", "seed": seed})
+         "xco2_quality_flag": ("sounding", flag),
+         "xco2_apriori": ("sounding", x_prior, {"units": "ppm"}),
+         "pressure_levels": (lv, lev, {"units": "hPa"}), "pressure_weight": (lv, h, {"units": "1"}),
+         "xco2_averaging_kernel": (lv, a, {"units": "1"}), "co2_profile_apriori": (lv, u_prior, {"units": "ppm"})},
+        coords={"time": ("sounding", t.values), "latitude": ("sounding", sel["lat"].values),
+                "longitude": ("sounding", sel["lon"].values)},
+        attrs={"title": f"landcarbon demo XCO2 soundings ({inst.name}, ACOS Lite layout)", "seed": seed,
+               "instrument": inst.name})

@@ -1,6 +1,6 @@
 """Bayesian synthesis inversion (Tarantola 2005; Enting 2002; Rayner et al. 1999; Gurney et al. 2002).
 
-Cost function (Jiang et al. 2016 SI S1.1; brief section 1.1)::
+Cost function (Jiang et al. 2016 SI S1.1; Tarantola 2005)::
 
     J(s) = 1/2 (M s - c)^T R^-1 (M s - c) + 1/2 (s - s_p)^T Q^-1 (s - s_p)
 

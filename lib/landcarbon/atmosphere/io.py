@@ -9,7 +9,8 @@
   the individual samples, :func:`aircraft_monthly_profiles` bins them into monthly profiles near airports.
 * ACOS Level-2 Lite (GOSAT, OCO-2; O'Dell et al. 2018, doi:10.5194/amt-11-6539-2018): netCDF4 with
   dimension ``sounding_id`` and ``xco2``, ``xco2_uncertainty``, ``latitude``, ``longitude``, ``time``
-  (seconds since 1970-01-01), ``xco2_quality_flag`` (0 = good).
+  (seconds since 1970-01-01), ``xco2_quality_flag`` (0 = good), and on dimension ``levels`` (20, space
+  to surface) the averaging-kernel operator fields; :func:`write_xco2_lite` writes the same layout.
 """
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import DataError, UnitsError, located
+from ..units import convert, normalise_unit
 from .network import FREE_TROPOSPHERE_ALT_M, MDM_PPM
 
-__all__ = ["read_obspack", "read_contrail", "read_xco2_lite", "aircraft_monthly_profiles"]
+__all__ = ["read_obspack", "read_contrail", "read_xco2_lite", "write_xco2_lite", "aircraft_monthly_profiles"]
 
 _FILL_LIMIT = -900.0  # ObsPack/CONTRAIL fill values are -999.99, -9999, ...
 
@@ -263,14 +265,40 @@ def aircraft_monthly_profiles(samples: xr.Dataset, airports: pd.DataFrame, radiu
                               "kind": ("site", ["profile"] * len(rows))})
 
 
-def read_xco2_lite(paths, good_only: bool = True) -> xr.Dataset:
-    """XCO2 soundings from ACOS Level-2 Lite netCDF4 files (GOSAT or OCO-2).
+_LITE_PROFILES = ("pressure_levels", "pressure_weight", "xco2_averaging_kernel", "co2_profile_apriori")
+_LITE_FILL = -999998.0   # ACOS Lite fill value is -999999 (attribute missing_value)
 
-    Returns xr.Dataset dim (sounding,): ``xco2``, ``xco2_uncertainty`` [ppm], ``xco2_quality_flag``,
-    coords time, latitude, longitude. ``good_only`` keeps quality flag 0.
+
+def _lite_profile(ds, name, p, flip):
+    a = ds[name].values.astype(float)
+    if a.ndim != 2:
+        raise DataError(located(f"{name} must be (sounding_id, levels), got {ds[name].dims}", where=f"{p}: {name}"))
+    a = np.where(a <= _LITE_FILL, np.nan, a)
+    return a[:, ::-1] if flip else a
+
+
+def read_xco2_lite(paths, good_only: bool = True) -> xr.Dataset:
+    """XCO2 soundings from ACOS Level-2 Lite netCDF4 files (GOSAT or OCO-2), with their averaging kernels.
+
+    Reads the root variables ``xco2``, ``xco2_uncertainty``, ``xco2_quality_flag`` (0 = good),
+    ``latitude``, ``longitude``, ``time`` (seconds since 1970-01-01) and, when present, the operator fields
+    ``xco2_apriori`` [ppm], ``pressure_levels`` [hPa; Pa accepted], ``pressure_weight`` [1],
+    ``xco2_averaging_kernel`` [1] and ``co2_profile_apriori`` [ppm; mol mol-1 accepted] on dimension
+    ``levels`` (O'Dell et al. 2018; the modelled XCO2 is :func:`landcarbon.atmosphere.satellite.xco2_operator`).
+
+    Checks: levels are oriented space to surface as in the Lite files (a file with the surface first is
+    flipped, recorded in ``attrs["levels_flipped"]``); pressure strictly increasing; pressure weights sum
+    to 1 (within 1e-3) and kernels finite. Soundings with fill values (-999999) in any field are dropped.
+
+    Returns
+    -------
+    xr.Dataset dim (sounding,) [and (sounding, level), level 0 = top of the atmosphere]: ``xco2``,
+    ``xco2_uncertainty`` [ppm], ``xco2_quality_flag`` and, if in the files, ``xco2_apriori``,
+    ``pressure_levels`` [hPa], ``pressure_weight``, ``xco2_averaging_kernel``, ``co2_profile_apriori`` [ppm];
+    coords time, latitude, longitude.
     """
     paths = [Path(p) for p in (paths if isinstance(paths, (list, tuple)) else [paths])]
-    parts = []
+    parts, profs, flipped = [], [], False
     for p in paths:
         with _open(p) as ds:
             need = ["xco2", "xco2_uncertainty", "latitude", "longitude", "time", "xco2_quality_flag"]
@@ -282,16 +310,101 @@ def read_xco2_lite(paths, good_only: bool = True) -> xr.Dataset:
             la = ds["latitude"].values.astype(float)
             lo = ds["longitude"].values.astype(float)
             t = _seconds_to_time(ds["time"].values, f"{p}: time")
+            has = [v for v in _LITE_PROFILES if v in ds.variables]
+            if has and set(has) != set(_LITE_PROFILES):
+                raise DataError(located(f"operator fields incomplete: {sorted(set(_LITE_PROFILES) - set(has))} "
+                                        "missing", where=str(p),
+                                        fix="a Lite file has all of pressure_levels, pressure_weight, "
+                                            "xco2_averaging_kernel and co2_profile_apriori"))
+            prof = None
+            if has:
+                _require(ds, ["xco2_apriori"], str(p))
+                plev = ds["pressure_levels"].values.astype(float)
+                plev = np.where(plev <= _LITE_FILL, np.nan, plev)
+                punits = ds["pressure_levels"].attrs.get("units", "hPa")
+                if normalise_unit(punits) not in ("hPa", "Pa"):
+                    raise UnitsError(located(f"unknown pressure units {punits!r}", where=f"{p}: pressure_levels",
+                                             fix="expected 'hPa' (Lite files) or 'Pa'"))
+                plev = np.asarray(convert(plev, normalise_unit(punits), "hPa", where=f"{p}: pressure_levels"))
+                finite_rows = np.all(np.isfinite(plev), axis=1)
+                flip = bool(np.any(finite_rows) and np.nanmedian(plev[finite_rows, 0] - plev[finite_rows, -1]) > 0)
+                flipped |= flip
+                plev = plev[:, ::-1] if flip else plev
+                cfac = _ppm_factor(ds["co2_profile_apriori"].attrs.get("units", "ppm"), f"{p}: co2_profile_apriori")
+                prof = {"pressure_levels": plev,
+                        "pressure_weight": _lite_profile(ds, "pressure_weight", p, flip),
+                        "xco2_averaging_kernel": _lite_profile(ds, "xco2_averaging_kernel", p, flip),
+                        "co2_profile_apriori": _lite_profile(ds, "co2_profile_apriori", p, flip) * cfac,
+                        "xco2_apriori": np.where(ds["xco2_apriori"].values <= _LITE_FILL, np.nan,
+                                                 ds["xco2_apriori"].values.astype(float)) * fac}
         if np.any((np.abs(la) > 90) | (np.abs(lo) > 180)):
             raise DataError(located("latitude/longitude out of range", where=str(p)))
         ok = np.isfinite(x) & (x > 0) & ((q == 0) if good_only else True)
+        if prof is not None:
+            for k, v in prof.items():
+                ok &= np.all(np.isfinite(v), axis=1) if v.ndim == 2 else np.isfinite(v)
+            good = ok & np.all(np.isfinite(prof["pressure_levels"]), axis=1)
+            if np.any(np.diff(prof["pressure_levels"][good], axis=1) <= 0):
+                bad = int(np.flatnonzero(good)[np.flatnonzero(np.any(np.diff(prof["pressure_levels"][good], axis=1) <= 0,
+                                                                     axis=1))[0]])
+                raise DataError(located("pressure levels are not strictly monotonic", where=f"{p}: sounding {bad}",
+                                        fix="pressure_levels must run from space to the surface"))
+            sums = prof["pressure_weight"][ok].sum(axis=1)
+            if np.any(np.abs(sums - 1) > 1e-3):
+                bad = int(np.flatnonzero(ok)[np.flatnonzero(np.abs(sums - 1) > 1e-3)[0]])
+                raise DataError(located(f"pressure weights sum to {sums[np.abs(sums - 1) > 1e-3][0]:.4f}, not 1",
+                                        where=f"{p}: pressure_weight, sounding {bad}",
+                                        fix="check that pressure_weight is the Lite pressure weighting function"))
+            profs.append({k: v[ok] for k, v in prof.items()})
+        elif profs:
+            raise DataError(located("some files carry averaging kernels and others not", where=str(p),
+                                    fix="read Lite files of one product version together"))
         parts.append(pd.DataFrame({"time": t[ok], "latitude": la[ok], "longitude": lo[ok], "xco2": x[ok],
                                    "xco2_uncertainty": u[ok], "xco2_quality_flag": q[ok]}))
-    df = pd.concat(parts, ignore_index=True).sort_values("time").reset_index(drop=True)
-    return xr.Dataset({"xco2": ("sounding", df["xco2"].values, {"units": "ppm"}),
-                       "xco2_uncertainty": ("sounding", df["xco2_uncertainty"].values, {"units": "ppm"}),
-                       "xco2_quality_flag": ("sounding", df["xco2_quality_flag"].values.astype(np.int8))},
+    df = pd.concat(parts, ignore_index=True)
+    order = np.argsort(df["time"].values, kind="stable")
+    df = df.iloc[order].reset_index(drop=True)
+    data = {"xco2": ("sounding", df["xco2"].values, {"units": "ppm"}),
+            "xco2_uncertainty": ("sounding", df["xco2_uncertainty"].values, {"units": "ppm"}),
+            "xco2_quality_flag": ("sounding", df["xco2_quality_flag"].values.astype(np.int8))}
+    if profs:
+        cat = {k: np.concatenate([d[k] for d in profs])[order] for k in profs[0]}
+        data["xco2_apriori"] = ("sounding", cat.pop("xco2_apriori"), {"units": "ppm"})
+        units = {"pressure_levels": "hPa", "pressure_weight": "1", "xco2_averaging_kernel": "1",
+                 "co2_profile_apriori": "ppm"}
+        for k, v in cat.items():
+            data[k] = (("sounding", "level"), v, {"units": units[k]})
+    return xr.Dataset(data,
                       coords={"time": ("sounding", df["time"].values),
                               "latitude": ("sounding", df["latitude"].values),
                               "longitude": ("sounding", df["longitude"].values)},
-                      attrs={"title": "ACOS Lite XCO2 soundings (landcarbon.atmosphere.io.read_xco2_lite)"})
+                      attrs={"title": "ACOS Lite XCO2 soundings (landcarbon.atmosphere.io.read_xco2_lite)",
+                             "levels": "space to surface (Lite convention)", "levels_flipped": int(flipped)})
+
+
+def write_xco2_lite(ds: xr.Dataset, path) -> Path:
+    """Write soundings in the ACOS Lite layout (netCDF4; dims ``sounding_id``, ``levels``; fill -999999).
+
+    ``ds`` as returned by :func:`read_xco2_lite` (or :func:`landcarbon.atmosphere.demo.demo_xco2`). Time
+    is written as seconds since 1970-01-01, as in the Lite files. Atomic (temporary file, then rename).
+    """
+    from ..publish.atomic import atomic_path
+
+    t = (pd.DatetimeIndex(ds["time"].values) - pd.Timestamp("1970-01-01")).total_seconds().values
+    out = xr.Dataset(attrs={"title": "ACOS L2 Lite Output (layout written by landcarbon)"})
+    fill = {"missing_value": -999999.0}
+    out["time"] = ("sounding_id", t, {"units": "seconds since 1970-01-01 00:00:00"})
+    for v, units in (("latitude", "degrees_north"), ("longitude", "degrees_east")):
+        out[v] = ("sounding_id", ds[v].values.astype("float32"), {"units": units})
+    for v in ("xco2", "xco2_uncertainty", "xco2_apriori"):
+        if v in ds:
+            out[v] = ("sounding_id", ds[v].values.astype("float32"), {"units": "ppm", **fill})
+    out["xco2_quality_flag"] = ("sounding_id", ds["xco2_quality_flag"].values.astype("int8"))
+    units = {"pressure_levels": "hPa", "pressure_weight": "1", "xco2_averaging_kernel": "1",
+             "co2_profile_apriori": "ppm"}
+    for v in _LITE_PROFILES:
+        if v in ds:
+            out[v] = (("sounding_id", "levels"), ds[v].values.astype("float32"), {"units": units[v], **fill})
+    with atomic_path(path) as tmp:
+        out.to_netcdf(tmp, format="NETCDF4", encoding={v: {"_FillValue": None} for v in out.variables})
+    return Path(path)

@@ -1,7 +1,7 @@
 """Observing network: surface stations (GLOBALVIEW/ObsPack-like, CMA regional) and aircraft sampling.
 
 The station list (``data/embedded/atmosphere/stations.csv``) holds real coordinates (NOAA/ObsPack
-metadata as given in the inversion brief, provenance ``V``; others recalled from WMO-GAW/WDCGG, ``R``).
+site metadata, provenance ``V``; others recalled from WMO-GAW/WDCGG, ``R``).
 Aircraft sampling (``aircraft_routes.csv``) is OUR design after CONTRAIL (Machida et al. 2008,
 doi:10.1175/2008JTECHA1082.1): vertical profiles over airports plus upper-level cruise points.
 

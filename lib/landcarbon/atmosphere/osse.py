@@ -1,6 +1,6 @@
 """Observing-system experiments (OSSEs) with the nested synthesis inversion (thin glue for the chapter).
 
-Cases after Jiang et al. 2016 (doi:10.1038/srep22130; case definitions reconstructed, brief section 4.1):
+Cases after Jiang et al. 2016 (doi:10.1038/srep22130; case definitions reconstructed from the paper's abstract):
 Case 1 global (GLOBALVIEW-like) stations; Case 2 + the CMA regional stations LFS, SDZ, LAN; Case 3 +
 CONTRAIL-like aircraft profiles. Sign convention of the reported China sink: uptake > 0,
 sink = -(NEE + fire) in PgC yr-1.

@@ -1,20 +1,22 @@
 """Flux regions of the inversion: TransCom-3 (22 regions) and the China-nested 43-region system.
 
 TransCom-3 (Gurney et al. 2002, Nature 415, 626, doi:10.1038/415626a) divides the globe into 11 land
-and 11 ocean regions. We rebuild the mask on a 1-degree grid from the regions' latitude/longitude
-extents (CTDAS ``regions.nc`` as summarised in the inversion brief, section 1.4) and the
-``global-land-mask`` package (GEBCO-based land/sea mask). **Approximation (our formulation):** where
-extents overlap, simple documented cut lines decide (e.g. North American boreal north of 50 N, Eurasia
+and 11 ocean regions. The reference map is CarbonTracker's ``regions.nc`` (variable ``transcom_regions``,
+1 x 1 deg; manifest id ``transcom-regions``, :func:`read_transcom_map`): when its file is on this machine
+(``LANDCARBON_DATA_PATH``) it is used. **Fallback (our formulation)** when it is not: the regions rebuilt
+from their latitude/longitude extents and the ``global-land-mask`` package (GEBCO-based land/sea mask),
+where extents overlap, simple documented cut lines decide (e.g. North American boreal north of 50 N, Eurasia
 boreal north of 52 N or in the Russian Far East, Africa split at the equator, Arabia counted as
 Northern Africa, Mediterranean/Black/Caspian seas not optimised, Greenland and Antarctica not
 optimised). Region areas therefore differ from the official mask by up to ~10-20 %.
 
 The nested system (Jiang et al. 2013, Biogeosciences 10, 5311, doi:10.5194/bg-10-5311-2013; 2014,
 ACP 14, 10133, doi:10.5194/acp-14-10133-2014) keeps the TransCom regions but splits Asian land
-(TransCom 7, 8, 9) into 21 regions, 13 of them in China. The paper's map was not available: the zoning
-here is OUR ecological/climate zoning, stored in the replaceable data file
-``landcarbon/data/embedded/atmosphere/nested_regions.json`` (China outline approximated by a ~75-vertex
-polygon, see the file's ``provenance``). To reach 43 regions three large non-Asian land regions are
+(TransCom 7, 8, 9) into 21 regions, 13 of them in China. China is the Natural Earth 1:110m outline
+(:func:`china_outline`; fractional, area-weighted mask with regionmask, :func:`china_fraction`; a cell
+belongs to China when at least half of it is inside). The paper's zone map was not available: the zoning
+inside China is OUR ecological/climate zoning, stored in the replaceable data file
+``landcarbon/data/embedded/atmosphere/nested_regions.json``. To reach 43 regions three large non-Asian land regions are
 halved (file key ``splits``).
 """
 from __future__ import annotations
@@ -38,6 +40,12 @@ __all__ = [
     "nested_regions",
     "region_grid",
     "china_mask",
+    "china_fraction",
+    "china_outline",
+    "read_transcom_map",
+    "read_china_outline",
+    "transcom_map",
+    "TRANSCOM_MAP_ID",
     "DEFAULT_NESTED_FILE",
 ]
 
@@ -135,6 +143,22 @@ class RegionSystem:
         J, I = np.nonzero(ids >= 0)
         np.add.at(out, (ids[J, I], jj[J], ii[I]), a[J])
         return out
+
+    def region_at(self, lat, lon) -> np.ndarray:
+        """Region index (-1 = not optimised) of the region-grid cells holding points (lat, lon) [deg]."""
+        la = self.ids["lat"].values
+        lo = self.ids["lon"].values
+        res_lat, res_lon = la[1] - la[0], lo[1] - lo[0]
+        j = np.clip(np.floor((np.asarray(lat, float) - (la[0] - res_lat / 2)) / res_lat).astype(int), 0, len(la) - 1)
+        x = (np.asarray(lon, float) + 180.0) % 360.0 - 180.0
+        i = np.clip(np.floor((x - (lo[0] - res_lon / 2)) / res_lon).astype(int), 0, len(lo) - 1)
+        return self.ids.values[j, i]
+
+    def is_land(self, lat, lon) -> np.ndarray:
+        """True where (lat, lon) [deg] falls in a land region of this system."""
+        r = self.region_at(lat, lon)
+        land = np.array([k == "land" for k in self.kind] + [False])   # index -1 -> False
+        return land[r]
 
     def to_dataframe(self):
         import pandas as pd
@@ -258,8 +282,7 @@ def _transcom_ocean(la, lo):
     return 15
 
 
-@lru_cache(maxsize=2)
-def _transcom_ids(res: float = 1.0) -> np.ndarray:
+def _transcom_cutlines(res: float) -> np.ndarray:
     lat, lon = region_grid(res)
     land = _land_mask(lat, lon)
     ids = np.zeros((len(lat), len(lon)), dtype=np.int16)
@@ -267,6 +290,133 @@ def _transcom_ids(res: float = 1.0) -> np.ndarray:
         for i, lo in enumerate(lon):
             ids[j, i] = _transcom_land(la, lo) if land[j, i] else _transcom_ocean(la, lo)
     return ids
+
+
+#: Manifest id of the TransCom-3 region map (CarbonTracker ``regions.nc``, variable ``transcom_regions``).
+TRANSCOM_MAP_ID = "transcom-regions"
+
+
+def read_transcom_map(paths) -> xr.Dataset:
+    """TransCom-3 map from a CarbonTracker/CTDAS ``regions.nc`` (1 x 1 deg, variable ``transcom_regions``).
+
+    Returns xr.Dataset (lat, lon) with ``transcom`` (1..22; 0 = not optimised, the file's region 23 of
+    ice sheets) and ``cell_area`` [m2]; lat ascending from -89.5, lon from -179.5 (checked).
+    """
+    p = Path(paths[0] if isinstance(paths, (list, tuple)) else paths)
+    try:
+        ds = xr.open_dataset(p, decode_times=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(located(f"cannot read the TransCom map ({exc})", where=str(p),
+                                fix="give CarbonTracker's regions.nc (see landcarbon data where transcom-regions)")) from exc
+    with ds:
+        if "transcom_regions" not in ds:
+            raise DataError(located("variable 'transcom_regions' missing", where=str(p),
+                                    fix="use the CarbonTracker/CTDAS regions.nc"))
+        t = ds["transcom_regions"]
+        lat, lon = t["lat"].values, t["lon"].values
+        if t.shape != (180, 360) or abs(lat[0] + 89.5) > 1e-6 or abs(lon[0] + 179.5) > 1e-6:
+            raise DataError(located(f"unexpected grid {t.shape}, lat[0]={lat[0]}, lon[0]={lon[0]}", where=str(p),
+                                    fix="expected 1 x 1 deg, lat from -89.5, lon from -179.5"))
+        ids = np.nan_to_num(t.values, nan=0.0).astype(np.int16)
+        if ids.min() < 0 or ids.max() > 23:
+            raise DataError(located(f"TransCom ids outside 0..23 ({ids.min()}..{ids.max()})", where=f"{p}: transcom_regions"))
+        ids[ids == 23] = 0
+        area = ds["grid_cell_area"].values.astype(float) if "grid_cell_area" in ds else None
+    out = xr.Dataset({"transcom": (("lat", "lon"), ids)}, coords={"lat": lat, "lon": lon},
+                     attrs={"source_file": str(p)})
+    if area is not None:
+        out["cell_area"] = (("lat", "lon"), area, {"units": "m2"})
+    return out
+
+
+@lru_cache(maxsize=1)
+def transcom_map():
+    """The TransCom map of the data manifest when its file is on this machine, else None (cut-line fallback)."""
+    from ..data import open_dataset
+    from ..errors import LandcarbonError
+
+    try:
+        return open_dataset(TRANSCOM_MAP_ID, source="real")
+    except LandcarbonError:
+        return None
+
+
+@lru_cache(maxsize=2)
+def _transcom_ids(res: float = 1.0) -> np.ndarray:
+    """TransCom id (1..22, 0 = not optimised) per cell: the reference map when present (1 deg), else our cut lines."""
+    if res == 1.0:
+        m = transcom_map()
+        if m is not None:
+            return m["transcom"].values.astype(np.int16)
+    return _transcom_cutlines(res)
+
+
+# ------------------------------------------------------------------ China outline (Natural Earth)
+CHINA_OUTLINE_FILE = "china_ne110m.geojson"
+
+
+def china_outline(*, include_taiwan: bool = False):
+    """China as a shapely geometry from Natural Earth 1:110m (``tools/make_china_outline.py``).
+
+    Mainland China with Hainan along Natural Earth's de facto boundaries (Aksai Chin inside, Arunachal
+    Pradesh outside); Taiwan, a separate Natural Earth country, only with ``include_taiwan``.
+    """
+    import shapely
+    from shapely.geometry import shape
+
+    doc = json.loads(_data_file(CHINA_OUTLINE_FILE).read_text(encoding="utf-8"))
+    geoms = [shape(f["geometry"]) for f in doc["features"]
+             if f["properties"]["name"] == "China" or (include_taiwan and f["properties"]["name"] == "Taiwan")]
+    return shapely.union_all(geoms)
+
+
+def read_china_outline(paths) -> xr.Dataset:
+    """Manifest loader of ``china_ne110m.geojson``: per feature its name, what it includes, the geodesic
+    area [km2] (WGS84, pyproj) and the geometry as WKT."""
+    from pyproj import Geod
+    from shapely.geometry import shape
+
+    p = Path(paths[0] if isinstance(paths, (list, tuple)) else paths)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+        feats = doc["features"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise DataError(located(f"cannot read the outline ({exc})", where=str(p),
+                                fix="regenerate it with tools/make_china_outline.py")) from exc
+    geod = Geod(ellps="WGS84")
+    geoms = [shape(f["geometry"]) for f in feats]
+    return xr.Dataset({"name": ("feature", [f["properties"]["name"] for f in feats]),
+                       "includes": ("feature", [f["properties"].get("includes", "") for f in feats]),
+                       "area_km2": ("feature", [abs(geod.geometry_area_perimeter(g)[0]) / 1e6 for g in geoms],
+                                    {"units": "km2"}),
+                       "wkt": ("feature", [g.wkt for g in geoms])}, attrs={"source": doc.get("source", "")})
+
+
+@lru_cache(maxsize=4)
+def _china_fraction(res: float, include_taiwan: bool) -> np.ndarray:
+    import warnings
+
+    with warnings.catch_warnings():        # regionmask -> pooch -> tqdm.auto warns about ipywidgets in kernels
+        warnings.simplefilter("ignore")
+        import regionmask
+
+    lat, lon = region_grid(res)
+    reg = regionmask.Regions([china_outline(include_taiwan=include_taiwan)], numbers=[0], names=["China"],
+                             abbrevs=["CN"], name="china")
+    frac = reg.mask_3D_frac_approx(lon, lat)
+    return np.nan_to_num(frac.isel(region=0).transpose("lat", "lon").values.astype(float), nan=0.0)
+
+
+def china_fraction(res: float = 1.0, *, include_taiwan: bool = False) -> xr.DataArray:
+    """Area fraction (0..1) of each ``res``-degree cell inside China (regionmask ``mask_3D_frac_approx``).
+
+    Fractional, area-weighted mask of the Natural Earth outline (:func:`china_outline`); sum(fraction *
+    cell area) is China's area on that grid.
+    """
+    lat, lon = region_grid(res)
+    return xr.DataArray(_china_fraction(float(res), bool(include_taiwan)), coords={"lat": lat, "lon": lon},
+                        dims=("lat", "lon"), name="china_fraction",
+                        attrs={"units": "1", "provenance": "Natural Earth 1:110m (de facto boundaries) via regionmask"})
 
 
 def _load_nested_file(path) -> dict:
@@ -298,13 +448,21 @@ def _inside(polys, LO, LA) -> np.ndarray:
 
 
 def china_mask(res: float = 1.0, path=None) -> xr.DataArray:
-    """Boolean land mask of China (approximate outline polygon, see nested_regions.json)."""
-    doc = _load_nested_file(path)
+    """Boolean mask of China's land cells: at least half of the cell inside the Natural Earth outline
+    (:func:`china_fraction`) and land by the land mask; with ``path``, the ``china_outline`` polygon of that
+    region file instead (the hand-drawn outline of earlier versions)."""
     lat, lon = region_grid(res)
-    LA, LO = np.meshgrid(lat, lon, indexing="ij")
-    m = _inside(doc["china_outline"], LO, LA) & _land_mask(lat, lon)
+    land = _land_mask(lat, lon)
+    if path is not None:
+        doc = _load_nested_file(path)
+        LA, LO = np.meshgrid(lat, lon, indexing="ij")
+        m = _inside(doc["china_outline"], LO, LA) & land
+        prov = doc.get("provenance", "")
+    else:
+        m = (china_fraction(res).values >= 0.5) & land
+        prov = "Natural Earth 1:110m China (de facto boundaries, without Taiwan), cells >= 50 % inside"
     return xr.DataArray(m, coords={"lat": lat, "lon": lon}, dims=("lat", "lon"), name="china",
-                        attrs={"provenance": doc.get("provenance", "")})
+                        attrs={"provenance": prov})
 
 
 def transcom_regions(res: float = 1.0, path=None) -> RegionSystem:
@@ -339,9 +497,9 @@ def nested_regions(path=None, res: float = 1.0) -> RegionSystem:
     doc = _load_nested_file(path)
     lat, lon = region_grid(res)
     LA, LO = np.meshgrid(lat, lon, indexing="ij")
-    land = _land_mask(lat, lon)
     tc = _transcom_ids(res).copy()
-    in_china = _inside(doc["china_outline"], LO, LA) & land
+    land = (tc >= 1) & (tc <= 11)       # land/ocean as the TransCom map (or the cut lines) classify them
+    in_china = china_mask(res, path).values if path is not None else china_mask(res).values
     tc[in_china] = 8  # China is counted in Eurasia Temperate
     codes, names, kind, parent, china = [], [], [], [], []
     ids = np.full(tc.shape, -1, dtype=np.int32)

@@ -325,7 +325,7 @@ class TransportModel:
         """Inter-hemispheric exchange time tau_ex [yr].
 
         Start from +1 ppm in the NH and -1 ppm in the SH and fit the decay of the hemispheric
-        difference, d(C_N - C_S)/dt = -2 (C_N - C_S) / tau_ex (two-box model, brief section 5), by
+        difference, d(C_N - C_S)/dt = -2 (C_N - C_S) / tau_ex (two-box model, Jacob 1999), by
         least squares on log(C_N - C_S) from month ``fit_from_month`` to the end.
         """
         c = np.where(self.lat[None, :, None] > 0, 1.0, -1.0) * np.ones(self.shape)

@@ -20,7 +20,7 @@ import fnmatch
 import hashlib
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -65,6 +65,8 @@ class ResolvedFiles:
     paths: list[Path]
     missing: list[FileSpec]
     origin: dict[str, str]  # path -> "data-path" | "cache" | "download" | "embedded"
+    #: label -> why a download that was attempted did not deliver the file (network error, refused ...)
+    failures: dict[str, str] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -91,9 +93,18 @@ def _match_pattern(dirs: list[Path], pattern: str) -> list[Path]:
     return found
 
 
-def _try_download(spec: FileSpec) -> Path | None:
+def _try_download(spec: FileSpec, *, allow_unhashed: bool = False) -> tuple[Path | None, str | None]:
+    """Download ``spec.url`` into the cache; returns ``(path, None)`` or ``(None, reason)``.
+
+    A file without a sha256 in the manifest is not downloaded unless ``allow_unhashed`` (nothing would
+    tell a tampered or re-versioned file from the one the compendium was built on). A hash mismatch of
+    the downloaded bytes raises :class:`ChecksumError` (pooch removes the file).
+    """
     if not spec.url or not spec.name:
-        return None
+        return None, None
+    if not spec.sha256 and not allow_unhashed:
+        return None, (f"refused to download {spec.url} without a sha256 in the manifest "
+                      "(add the file's sha256, or pass allow_unhashed=True / --allow-unhashed)")
     import pooch
 
     try:
@@ -101,15 +112,20 @@ def _try_download(spec: FileSpec) -> Path | None:
                                fname=Path(spec.name).name, path=download_cache() / Path(spec.name).parent,
                                progressbar=False)
     except ValueError as exc:  # pooch raises ValueError on a hash mismatch
+        from ..publish.refusals import record_refused_file
+
+        record_refused_file(spec.url, expected=spec.sha256, found=None, reason=f"download: {exc}")
         raise ChecksumError(located(f"downloaded file does not match its sha256 ({exc})", where=spec.url,
                                     fix="the provider changed the file; update the manifest after checking it")) from exc
-    except Exception as exc:  # noqa: BLE001 - network failures of any kind mean "not available"
-        log.info("download of %s failed: %s", spec.url, exc)
-        return None
-    return Path(fname)
+    except Exception as exc:  # noqa: BLE001 - any network failure: report it, with its reason
+        reason = f"{type(exc).__name__}: {exc}"
+        log.warning("download of %s failed: %s", spec.url, reason)
+        return None, f"download of {spec.url} failed ({reason})"
+    return Path(fname), None
 
 
-def resolve_files(dataset_id: str, *, download: bool = False, check: bool = True) -> ResolvedFiles:
+def resolve_files(dataset_id: str, *, download: bool = False, check: bool = True,
+                  allow_unhashed: bool = False) -> ResolvedFiles:
     """Locate the files of ``dataset_id``; verify sha256 of those found (``check=True``).
 
     Raises
@@ -122,6 +138,7 @@ def resolve_files(dataset_id: str, *, download: bool = False, check: bool = True
     paths: list[Path] = []
     missing: list[FileSpec] = []
     origin: dict[str, str] = {}
+    failures: dict[str, str] = {}
     for spec in ds.files:
         if spec.pattern:
             hits = _match_pattern(dirs, spec.pattern)
@@ -134,7 +151,10 @@ def resolve_files(dataset_id: str, *, download: bool = False, check: bool = True
         hit = next((d / spec.name for d in dirs if (d / spec.name).is_file()), None)
         how = "embedded" if ds.embedded else ("cache" if hit and str(hit).startswith(str(download_cache())) else "data-path")
         if hit is None and download:
-            hit, how = _try_download(spec), "download"
+            hit, reason = _try_download(spec, allow_unhashed=allow_unhashed)
+            how = "download"
+            if reason:
+                failures[spec.label] = reason
         if hit is None:
             if not spec.optional:
                 missing.append(spec)
@@ -143,7 +163,7 @@ def resolve_files(dataset_id: str, *, download: bool = False, check: bool = True
             _check_sha(hit, spec, ds)
         paths.append(hit)
         origin[str(hit)] = how
-    return ResolvedFiles(ds, paths, missing, origin)
+    return ResolvedFiles(ds, paths, missing, origin, failures)
 
 
 def resolve_extract(dataset_id: str, *, check: bool = True) -> list[Path] | None:
@@ -185,6 +205,9 @@ def build_extract(dataset_id: str, out_dir: Path | str | None = None) -> list[Pa
 def _check_sha(path: Path, spec: FileSpec, ds: Dataset) -> None:
     actual = sha256_file(path)
     if actual != spec.sha256:
+        from ..publish.refusals import record_refused_file
+
+        record_refused_file(path, expected=spec.sha256, found=actual, dataset=ds.id)  # fails a pipeline run
         raise ChecksumError(located(
             f"sha256 mismatch for dataset {ds.id!r}: expected {spec.sha256}, found {actual}",
             where=str(path),
@@ -216,6 +239,8 @@ def describe_source(source_attr: str) -> str:
         return f"REAL data (sha256 {source_attr[5:17]}…)"
     if source_attr.startswith("demo:"):
         return f"DEMO digital twin ({source_attr[5:]}) — synthetic data with known truth, not observations"
+    if source_attr.startswith("literature:"):
+        return f"PUBLISHED (transcribed) numbers from the literature, manifest id {source_attr[11:]} — not observations"
     return source_attr
 
 
@@ -328,7 +353,30 @@ def where(dataset_id: str) -> dict:
             "searched": [str(d) for d in _search_dirs(ds)], "demo": ds.demo}
 
 
-def fetch(dataset_id: str) -> ResolvedFiles:
-    """Download what can be downloaded (files with a URL) into the pooch cache; verify sha256."""
-    res = resolve_files(dataset_id, download=True)
+def fetch(dataset_id: str, *, allow_unhashed: bool = False) -> ResolvedFiles:
+    """Download what can be downloaded (files with a URL) into the pooch cache; verify sha256.
+
+    Files already on ``LANDCARBON_DATA_PATH`` or in the cache are verified, not downloaded again.
+
+    Raises
+    ------
+    DataError
+        A file has a URL but could not be obtained: the message names every such file, the URL and the
+        reason (network error, refused because the manifest has no sha256), and how to fix it. Files
+        without a URL stay in ``missing`` (they need the manual steps of the entry's ``access``).
+    ChecksumError
+        A file (present or downloaded) does not match its sha256.
+    """
+    res = resolve_files(dataset_id, download=True, allow_unhashed=allow_unhashed)
+    if res.failures:
+        lines = "; ".join(f"{label}: {why}" for label, why in res.failures.items())
+        unhashed = any("without a sha256" in why for why in res.failures.values())
+        raise DataError(located(
+            f"could not fetch {len(res.failures)} file(s) of dataset {dataset_id!r}: {lines}",
+            where="data_manifest.yaml: dataset " + repr(dataset_id),
+            fix=("add the sha256 of each file to the manifest (or rerun with --allow-unhashed if you trust the source)"
+                 if unhashed else
+                 "check the network connection or proxy (HTTPS_PROXY) and retry, or download the file by hand and "
+                 "put it in a folder on LANDCARBON_DATA_PATH under the same relative name"),
+        ))
     return res

@@ -23,9 +23,9 @@ The manifest lists every dataset the compendium can use. Each entry::
       demo_seed: 42
       source: Where the files were taken from (repository and commit, package file, portal).
       extract:                             # optional: compact real-data copy shipped in the package
-        files: [{name: gcb/global_budget.csv, sha256: ...}]   # relative to lib/landcarbon/data/embedded/
-        builder: landcarbon.data.sources.gcb:build_extract    # (raw_paths, out_dir) -> list[Path]
-        loader: landcarbon.data.sources.gcb:read_extract      # (paths, **loader_args) -> xarray.Dataset
+        files: [{name: site-info/fdk_site_info.csv, sha256: ...}]  # relative to lib/landcarbon/data/embedded/
+        builder: landcarbon.data.sites:build_site_info_extract     # (raw_paths, out_dir) -> list[Path]
+        loader: landcarbon.data.sites:read_site_info               # (paths, **loader_args) -> xarray.Dataset
         description: what the extract keeps (variables, years) and what it leaves out
 """
 from __future__ import annotations
@@ -41,7 +41,8 @@ import yaml
 
 from ..errors import ManifestError, located
 
-__all__ = ["Dataset", "FileSpec", "ExtractSpec", "load_manifest", "find_manifest", "MANIFEST_SCHEMA", "resolve_callable"]
+__all__ = ["Dataset", "FileSpec", "ExtractSpec", "load_manifest", "find_manifest", "MANIFEST_SCHEMA", "resolve_callable",
+           "ALLOWED_CALLABLE_PACKAGES", "EXTRA_CALLABLE_MODULES"]
 
 MANIFEST_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -185,9 +186,33 @@ class Dataset:
         return resolve_callable(self.demo, where=f"{self.manifest_path}: dataset {self.id!r}, field 'demo'")
 
 
+#: Top-level packages whose functions a manifest may name as ``loader``/``demo``/``builder``. Anything else
+#: (``subprocess:check_call``, ``os:system`` ...) is refused before import: a manifest is data, and data
+#: must not choose which code runs. Tests add their own helper modules to :data:`EXTRA_CALLABLE_MODULES`.
+ALLOWED_CALLABLE_PACKAGES = ("landcarbon",)
+#: Exact module names allowed besides the ``landcarbon`` package (empty in production; tests extend it).
+EXTRA_CALLABLE_MODULES: set[str] = set()
+
+
+def _callable_allowed(module_name: str) -> bool:
+    if module_name in EXTRA_CALLABLE_MODULES:
+        return True
+    return any(module_name == p or module_name.startswith(p + ".") for p in ALLOWED_CALLABLE_PACKAGES)
+
+
 def resolve_callable(spec: str, *, where: str) -> Callable:
-    """Import ``"package.module:function"`` and return the function."""
+    """Import ``"package.module:function"`` and return the function.
+
+    Only functions defined inside the ``landcarbon`` package (or in a module listed in
+    :data:`EXTRA_CALLABLE_MODULES`) are accepted, so a manifest entry cannot make the loader run arbitrary
+    code (e.g. ``subprocess:check_call``) — checked both on the module name, before importing it, and on the
+    function's own ``__module__`` (a function merely re-exported by a landcarbon module is refused too).
+    """
     module_name, _, attr = spec.partition(":")
+    if not _callable_allowed(module_name):
+        raise ManifestError(located(
+            f"{spec!r} is outside the landcarbon package; a manifest may only name landcarbon functions",
+            where=where, fix="point the field at a function in landcarbon (e.g. landcarbon.globalsink.io:read_oni)"))
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
@@ -199,7 +224,23 @@ def resolve_callable(spec: str, *, where: str) -> Callable:
         raise ManifestError(
             located(f"{module_name!r} has no function {attr!r}", where=where, fix="correct the function name")
         )
+    defined_in = getattr(fn, "__module__", None) or ""
+    if not _callable_allowed(defined_in):
+        raise ManifestError(located(
+            f"{spec!r} resolves to {defined_in}.{getattr(fn, '__name__', attr)}, which is not defined in landcarbon",
+            where=where, fix="name the landcarbon function that wraps it"))
     return fn
+
+
+def _check_relative_name(name: str, *, where: str) -> None:
+    """File names and patterns of the manifest are relative paths below a data folder: no absolute path,
+    no drive letter, no ``..`` component, no backslash (which would hide one on Windows)."""
+    parts = name.replace("\\", "/").split("/")
+    if (name.startswith(("/", "~")) or "\\" in name or ".." in parts or (len(name) > 1 and name[1] == ":")
+            or Path(name).is_absolute()):
+        raise ManifestError(located(
+            f"file name {name!r} must be a relative path inside a data folder (no absolute path, '..', '~' or '\\')",
+            where=where, fix="give the path relative to a LANDCARBON_DATA_PATH folder, e.g. co2/co2-gr-gl.csv"))
 
 
 def find_manifest(start: Path | None = None) -> Path:
@@ -269,6 +310,11 @@ def _load_cached(path_str: str, mtime: float) -> tuple[Dataset, ...]:
             raise ManifestError(located(f"duplicate dataset id {d['id']!r}", where=f"{path}: entry #{i}",
                                         fix="give every dataset a unique id"))
         seen.add(d["id"])
+        for j, f in enumerate(d["files"]):
+            _check_relative_name(f.get("name") or f.get("pattern"), where=f"{path}: dataset {d['id']!r}, field 'files.{j}'")
+        for j, f in enumerate((d.get("extract") or {}).get("files", [])):
+            _check_relative_name(f.get("name") or f.get("pattern"),
+                                 where=f"{path}: dataset {d['id']!r}, field 'extract.files.{j}'")
         files = _file_specs(d["files"])
         ex = d.get("extract")
         extract = None if not ex else ExtractSpec(files=_file_specs(ex["files"]), loader=ex["loader"],

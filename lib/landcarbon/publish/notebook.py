@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..data import describe_source
-from .paths import results_dir as default_results_dir
+from .paths import INTERACTIVE_DIR, interactive_results_dir
 
-__all__ = ["prepare", "show_source", "source_banner_markdown", "notebook_parameters", "current_parameters"]
+__all__ = ["prepare", "show_source", "source_banner_markdown", "notebook_parameters", "current_parameters",
+           "interactive_results_dir", "INTERACTIVE_DIR"]
 
 #: What :func:`prepare` recorded for each analysis in this process: {analysis: {"results_dir", "parameters"}}.
 _RUN_CONTEXT: dict[str, dict] = {}
@@ -28,34 +28,9 @@ def notebook_parameters(path: str | Path) -> dict:
     not a literal is reported as ``...``). Raises :class:`~landcarbon.errors.PipelineError` naming the
     notebook when it has no cell tagged ``parameters``.
     """
-    import ast
+    from .parameters import declared_parameters  # the one parser of the cell (also used by the pipeline)
 
-    import nbformat
-
-    from ..errors import PipelineError, located
-
-    path = Path(path)
-    nb = nbformat.read(path, as_version=4)
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
-            try:
-                tree = ast.parse(cell.source)
-            except SyntaxError as exc:
-                raise PipelineError(located(f"parameters cell is not valid Python ({exc.msg})",
-                                            where=f"{path}, cell {i}, line {exc.lineno}")) from exc
-            out = {}
-            for node in tree.body:
-                targets = node.targets if isinstance(node, ast.Assign) else (
-                    [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else [])
-                for t in targets:
-                    if isinstance(t, ast.Name):
-                        try:
-                            out[t.id] = ast.literal_eval(node.value)
-                        except ValueError:
-                            out[t.id] = ...
-            return out
-    raise PipelineError(located("notebook has no cell tagged 'parameters'", where=str(path),
-                                fix="tag the first code cell 'parameters' (papermill convention)"))
+    return {name: (d.default if d.literal else ...) for name, d in declared_parameters(Path(path)).items()}
 
 
 def _declared_parameter_names(analysis: str) -> list[str] | None:
@@ -93,10 +68,18 @@ def _jsonable(v):
 def prepare(analysis: str, results_dir: str | Path | None = None, *, seed_style: bool = True) -> Path:
     """Create and return the output folder; set a deterministic, colour-blind-safe plotting style.
 
-    ``results_dir`` is injected by the pipeline (a staging folder during ``landcarbon run``); when a
-    user runs the notebook by hand it defaults to ``results/<analysis>/``.
+    ``results_dir`` is injected by the pipeline: a staging folder that ``landcarbon run`` promotes to
+    ``results/<analysis>/`` only when the whole notebook succeeded. When the notebook is run by hand
+    (Jupyter, ``jupyter execute``, nbval) ``results_dir`` is ``None`` and the outputs go to the scratch
+    folder ``results/_interactive/<analysis>/`` — a hand run never overwrites the pipeline's results,
+    whose provenance and cache entry describe the run that produced them. The notebook says so.
     """
-    out = Path(results_dir) if results_dir else default_results_dir(analysis)
+    if results_dir:
+        out = Path(results_dir)
+    else:
+        out = interactive_results_dir(analysis)
+        print(f"Interactive run: outputs go to the scratch folder {_display_path(out)} "
+              f"(the report's results/{analysis}/ is written only by `landcarbon run`).")
     out.mkdir(parents=True, exist_ok=True)
     # Record the parameter values the notebook runs with (papermill injects them as globals of the
     # caller), so write_summary() stores them without a hand-typed copy.
@@ -105,8 +88,10 @@ def prepare(analysis: str, results_dir: str | Path | None = None, *, seed_style:
     caller = inspect.currentframe().f_back
     names = _declared_parameter_names(analysis) or []
     ns = caller.f_globals if caller is not None else {}
+    # results_dir is plumbing (a staging path that differs every run): recording it would make
+    # summary.json differ between identical runs and print a machine path in the report
     _RUN_CONTEXT[analysis] = {"results_dir": out,
-                              "parameters": {n: _jsonable(ns[n]) for n in names if n in ns}}
+                              "parameters": {n: _jsonable(ns[n]) for n in names if n in ns and n != "results_dir"}}
     if seed_style:
         _use_inline_figures()
         from ..plotting import apply_style
@@ -115,6 +100,16 @@ def prepare(analysis: str, results_dir: str | Path | None = None, *, seed_style:
     _register_table_formatter()
     _connect_dask_cluster()
     return out
+
+
+def _display_path(p: Path) -> str:
+    """``results/_interactive/x`` relative to the compendium when possible (no machine paths on pages)."""
+    try:
+        from .paths import project_root
+
+        return str(p.resolve().relative_to(project_root()))
+    except (ValueError, Exception):  # noqa: BLE001 - outside a compendium: show it as it is
+        return str(p)
 
 
 def _in_kernel() -> bool:
@@ -174,15 +169,28 @@ def _register_table_formatter() -> None:
     html.for_type(pd.DataFrame, lambda df: df.to_html(na_rep="—", max_rows=60))
 
 
+def _source_line(src: str) -> str:
+    """One reader-facing line per data source: what it is, without repeating the raw source id."""
+    kind, _, rest = src.partition(":")
+    if kind == "demo":
+        gen, _, seed = rest.rpartition("@")
+        return f"- synthetic data from the generator `{gen.split(':')[-1]}` (seed {seed}), with known truth"
+    if kind.startswith("real"):
+        return f"- observations, files with sha256 `{rest[:12]}…`"
+    if kind == "literature":
+        return f"- published values, transcribed in the dataset `{rest}` (see Methods and data)"
+    return f"- `{src}`"
+
+
 def source_banner_markdown(source_attr: str | list[str]) -> str:
     """MyST admonition stating which data the page ran on (``real:…`` / ``demo:…`` / ``literature:…``)."""
     sources = [source_attr] if isinstance(source_attr, str) else list(source_attr)
     demo = any(s.startswith("demo:") for s in sources)
     kind = "warning" if demo else "note"
     title = "This page ran on DEMO data (synthetic digital twin with known truth)" if demo else "Data used on this page"
-    lines = "\n".join(f"- `{s}` — {describe_source(s)}" for s in sources)
-    extra = ("\n\nSet `LANDCARBON_DATA_PATH` to a folder with the real files (see *Methods and data*) and "
-             "rerun to use observations." if demo else "")
+    lines = "\n".join(_source_line(s) for s in sources)
+    extra = ("\n\nTo use observations, put the real files listed in [Methods and data](../methods_data.md) in a "
+             "folder named by `LANDCARBON_DATA_PATH` and rerun." if demo else "")
     return f"```{{{kind}}} {title}\n{lines}{extra}\n```"
 
 

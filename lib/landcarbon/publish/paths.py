@@ -16,7 +16,11 @@ from pathlib import Path
 
 from ..errors import ConfigError, located
 
-__all__ = ["project_root", "results_dir", "data_search_path", "download_cache", "state_dir"]
+__all__ = ["project_root", "results_dir", "data_search_path", "download_cache", "state_dir", "INTERACTIVE_DIR",
+           "interactive_results_dir"]
+
+#: Scratch folder (under results/) of notebooks run by hand; never read by the pipeline or the report.
+INTERACTIVE_DIR = "_interactive"
 
 _PACKAGE_CHECKOUT_ROOT = Path(__file__).resolve().parents[3]
 
@@ -51,6 +55,11 @@ def results_dir(analysis: str | None = None, *, create: bool = False) -> Path:
     if create:
         p.mkdir(parents=True, exist_ok=True)
     return p
+
+
+def interactive_results_dir(analysis: str) -> Path:
+    """``results/_interactive/<analysis>/``: where a notebook run by hand writes its outputs."""
+    return results_dir(INTERACTIVE_DIR) / analysis
 
 
 def state_dir() -> Path:

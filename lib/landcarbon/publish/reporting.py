@@ -23,7 +23,8 @@ from .atomic import write_json_atomic
 from ..errors import DataError, located
 from .paths import results_dir
 
-__all__ = ["Indicator", "write_summary", "read_summary", "glue_indicators", "format_value", "SUMMARY_NAME"]
+__all__ = ["Indicator", "write_summary", "read_summary", "glue_indicators", "format_value", "round_half_up",
+           "SUMMARY_NAME"]
 
 SUMMARY_NAME = "summary.json"
 
@@ -111,17 +112,32 @@ def read_summary(analysis_or_path: str | Path) -> dict:
     return doc
 
 
+def round_half_up(x: float, ndigits: int = 2) -> float:
+    """Round like a printed table (0.455 -> 0.46, 0.125 -> 0.13), independent of binary floating point.
+
+    The one rounding rule of the report: :func:`format_value` uses it, and so do the budget chapter's
+    tables. The value is first taken to 12 significant digits, so that 0.35 + 0.105 =
+    0.45499999999999996 rounds like 0.455.
+    """
+    from decimal import ROUND_HALF_UP, Decimal
+
+    q = Decimal(1).scaleb(-int(ndigits))
+    return float(Decimal(f"{float(x):.12g}").quantize(q, rounding=ROUND_HALF_UP))
+
+
 def format_value(value: float, sigma: float | None = None, digits: int | None = None) -> str:
-    """``0.45 ± 0.25`` with a sensible number of decimals (2 significant digits of sigma)."""
-    # round away binary noise first, so 0.35 + 0.105 = 0.45499999999999996 prints as 0.46 like 0.455
-    value = round(float(value), 12)
-    sigma = None if sigma is None else round(float(sigma), 12)
+    """``0.45 ± 0.25`` with a sensible number of decimals (2 significant digits of sigma), rounded half-up.
+
+    ``digits`` fixes the decimals (e.g. 3 for a subtotal published as 0.175 ± 0.042).
+    """
+    value = float(value)
+    sigma = None if sigma is None else float(sigma)
     if digits is None:
         ref = abs(sigma) if sigma else abs(value)
         digits = 2 if ref == 0 else max(0, min(6, 1 - int(math.floor(math.log10(ref)))))
-    s = f"{value:.{digits}f}"
+    s = f"{round_half_up(value, digits):.{digits}f}"
     if sigma is not None:
-        s += f" ± {sigma:.{digits}f}"
+        s += f" ± {round_half_up(sigma, digits):.{digits}f}"
     return s
 
 

@@ -21,13 +21,15 @@ def format_number(x, sig: int = 3, *, p_value: bool = False) -> str:
     --------
     >>> format_number(1130.0), format_number(0.012345), format_number(123456.7), format_number(-0.5)
     ('1130', '0.0123', '123,000', '-0.5')
-    >>> format_number(0.00001, p_value=True), format_number(float("nan"))
-    ('< 0.001', '—')
+    >>> format_number(0.00001, p_value=True), format_number(float("nan")), format_number(2022)
+    ('< 0.001', '—', '2022')
     """
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
     if isinstance(x, bool) or not isinstance(x, (int, float)) and not hasattr(x, "__float__"):
         return str(x)
+    if isinstance(x, int) or type(x).__name__.startswith(("int", "uint")):
+        return str(int(x))  # counts and years are exact: 2022 stays 2022
     v = float(x)
     if math.isnan(v):
         return "—"
@@ -78,7 +80,8 @@ def format_table(df, columns: Mapping[str, str | tuple[str, str | None]] | None 
         label, units = (spec, None) if isinstance(spec, str) else spec
         values = df[col].tolist() if col in df.columns else df.index.get_level_values(col).tolist()
         out[_header(label, units)] = [format_number(v, sig, p_value=col in p_values)
-                                      if isinstance(v, (int, float)) and not isinstance(v, bool) else
+                                      if isinstance(v, (int, float)) and not isinstance(v, bool)
+                                      or type(v).__name__.startswith(("int", "uint", "float")) else
                                       ("—" if v is None else str(v)) for v in values]
     return out
 
@@ -88,7 +91,8 @@ def show_table(df, columns=None, *, sig: int = 3, p_values: tuple[str, ...] = ()
     """Display ``df`` formatted by :func:`format_table`; tables longer than ``max_rows`` are folded.
 
     The HTML scrolls horizontally inside its own box on narrow screens instead of widening the page.
-    Returns the formatted DataFrame.
+    Returns nothing (so a notebook cell ending in ``show_table(...)`` shows the table once); use
+    :func:`format_table` for the formatted DataFrame.
     """
     table = format_table(df, columns, sig=sig, p_values=p_values)
     body = table.to_html(index=False, escape=True, border=0, classes="landcarbon-table")
@@ -102,4 +106,3 @@ def show_table(df, columns=None, *, sig: int = 3, p_values: tuple[str, ...] = ()
         display(HTML(cap + box))
     except ImportError:  # pragma: no cover - outside IPython
         print(table.to_string(index=False))
-    return table

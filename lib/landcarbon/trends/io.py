@@ -40,7 +40,9 @@ def load_er_products(folder: str | Path | None = None, *, data_source: str = "au
         raise DataError(located("the upscaled ER product er_annual.nc is missing", where=str(f),
                                 fix="run the er_upscaling analysis first (landcarbon run --only er_upscaling) "
                                     "or pass the folder holding er_annual.nc"))
-    ann = xr.load_dataset(f)
+    from ..publish.cf import from_cf
+
+    ann = from_cf(xr.load_dataset(f))  # CF-1.10 on disk (time with bounds, UDUNITS) -> package layout
     for v, u in REQUIRED_ANNUAL.items():
         if v not in ann:
             raise DataError(located(f"variable {v!r} missing", where=f"{f}", fix="rerun er_upscaling"))
@@ -66,7 +68,7 @@ def load_er_products(folder: str | Path | None = None, *, data_source: str = "au
     mon = None
     fm = folder / "er_monthly.nc"
     if monthly and fm.is_file():
-        mon = xr.load_dataset(fm)
+        mon = from_cf(xr.load_dataset(fm))
         if mon.lat.size > 1 and float(mon.lat[1] - mon.lat[0]) < 0:
             mon = mon.sortby("lat")
     for d in (ann, mon):

@@ -465,22 +465,11 @@ def er_annual_product(er_annual: xr.DataArray, drivers: xr.Dataset, *, er_sd: xr
 
 
 def write_netcdf(ds: xr.Dataset, path, *, compress: bool = True):
-    """Write ``ds`` atomically (temporary file + rename), float variables zlib-compressed."""
-    import os
-    from pathlib import Path
+    """Write ``ds`` atomically (temporary file + rename), float variables zlib-compressed, as CF-1.10
+    (:func:`landcarbon.publish.cf.write_cf_netcdf`; :func:`landcarbon.trends.load_er_products` reads it back)."""
+    from ..publish.cf import write_cf_netcdf
 
-    from ..publish.atomic import atomic_path
-
-    path = Path(path)
-    enc = {}
-    if compress:
-        for v in ds.data_vars:
-            if ds[v].dtype.kind == "f":
-                enc[v] = {"zlib": True, "complevel": 1}
-    with atomic_path(path, suffix=".nc") as tmp:
-        ds.to_netcdf(tmp, encoding=enc, engine="netcdf4")
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are shared read-only products
-    return path
+    return write_cf_netcdf(ds, path, compress=compress)
 
 
 def literature_global_er() -> pd.DataFrame:
