@@ -15,6 +15,8 @@ from ..errors import DataError, located
 from ..units import G_PER_PG, per_day_to_per_month
 
 __all__ = ["cv_in_study_units", "skill_table", "zone_skill", "global_series", "method_table", "dtrh_correction",
+           "tower_skill", "upscale_targets", "truth_summary", "chapter_indicators", "class_names",
+           "REAL_ONLY_INDICATORS",
            "nep_truth_experiment", "nep_holdout_bias", "TROPICAL_BAND_DEG"]
 
 #: latitude limit of the tropical band used for the NEP bias [degrees]
@@ -204,3 +206,134 @@ def nep_holdout_bias(table: pd.DataFrame, features, *, target: str = "NEP", n_sp
     df = pd.DataFrame(rows).T
     df.index.name = "augmentation"
     return df
+
+
+def tower_skill(sites, *, targets=("RECO_NT", "RECO_DT"), drivers: str = "site", qc_min: float = 0.5,
+                n_splits: int = 5, seed: int = 0, extra=(), cv_targets=None, **forest_kw):
+    """The tower table (:func:`landcarbon.upscaling.site_feature_table`) and a leave-sites-out CV in the
+    study's units for each of ``cv_targets`` (default: all targets). Returns ``(table, {target: CVResult})``."""
+    from .features import FEATURES, site_feature_table
+
+    table = site_feature_table(sites, targets=list(targets), drivers=drivers, qc_min=qc_min, extra=extra)
+    cvs = {t: cv_in_study_units(table, FEATURES, t, n_splits=n_splits, seed=seed, **forest_kw)
+           for t in (targets if cv_targets is None else cv_targets)}
+    return table, cvs
+
+
+def upscale_targets(table: pd.DataFrame, grid_features: xr.Dataset, targets, *, n_members: int = 3, seed: int = 0,
+                    monthly: bool = False, **forest_kw) -> dict:
+    """Fit an ensemble (bootstrap over towers) per target and predict the grid: {target: annual flux
+    (year, lat, lon, member) [gC m-2 yr-1]}; with ``monthly`` also ``{target + "_monthly": ensemble-mean
+    monthly flux (time, lat, lon) [gC m-2 d-1]}``."""
+    from .core import fit_ensemble, upscale
+    from .features import FEATURES
+
+    out = {}
+    for t in targets:
+        rows = table[np.isfinite(table[t])]
+        ens = fit_ensemble(rows, FEATURES, t, n_members=n_members, seed=seed, **forest_kw)
+        mon, out[t] = upscale(ens, grid_features)
+        if monthly:
+            out[t + "_monthly"] = mon
+    return out
+
+
+def truth_summary(series: xr.DataArray) -> dict:
+    """Mean, SD of the annual values, Theil–Sen trend with its 95 % interval, and the p-values of the
+    original, Hamed–Rao and trend-free pre-whitening Mann–Kendall tests of a global annual series
+    [PgC yr-1] — the numbers the twin was tuned to."""
+    from ..trends import mk_test
+
+    v = np.asarray(series.values, dtype=float)
+    r = mk_test(v)
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)), "trend": float(r["slope"]),
+            "trend_low": float(r["slope_low"]), "trend_high": float(r["slope_high"]), "p_original": float(r["p"]),
+            "p_hamed_rao": float(mk_test(v, "hamed_rao")["p"]), "p_tfpw": float(mk_test(v, "tfpw")["p"]),
+            "lag1": float(np.corrcoef(v[:-1] - np.polyval(np.polyfit(np.arange(v.size), v, 1), np.arange(v.size))[:-1],
+                                      v[1:] - np.polyval(np.polyfit(np.arange(v.size), v, 1), np.arange(v.size))[1:])[0, 1])}
+
+
+def chapter_indicators(*, cvs: dict, twin_cv, methods: pd.DataFrame, series: dict, difference: dict,
+                       true_difference: float, truth: dict, truth_series: xr.DataArray, real_series: dict | None, real_difference: dict | None,
+                       nep_twin: pd.DataFrame, nep_real: pd.DataFrame | None, n_sites: int, sources: dict) -> dict:
+    """The indicators of the upscaling chapter (values, 1σ, units, descriptions, and the data source of
+    each number: ``sources`` maps "towers", "twin" and "mixed" to source strings)."""
+    from ..publish.reporting import Indicator
+
+    m = methods.set_index("method")
+    ind = {}
+    for meth, key in (("NT", "global_er"), ("DT", "global_er_dt"), ("DT-RH", "global_er_dtrh")):
+        sd = float(series[meth].mean("year").std(ddof=1)) if "member" in series[meth].dims else None
+        ind[key] = Indicator(m.loc[meth, "global ER"], "PgC yr-1", f"global ER 1989-2018, {meth} definition, upscaled "
+                             "from the twin's towers (sigma = ensemble SD)", sd, source=sources["twin"])
+        ind[key + "_true"] = Indicator(m.loc[meth, "truth"], "PgC yr-1", f"true global ER of the twin, {meth} definition",
+                                       source=sources["twin"])
+        ind[key + "_error"] = Indicator(m.loc[meth, "error (%)"], "%", f"upscaling error of the {meth} global ER against "
+                                        "the twin's truth", source=sources["twin"])
+    from ..trends import mk_test
+
+    for key, s_, what in (("global_er_trend_upscaled", series["NT"].mean("member") if "member" in series["NT"].dims
+                           else series["NT"], "upscaled from the twin's towers"),
+                          ("global_er_trend_true", None, "true")):
+        r = mk_test(np.asarray((s_ if s_ is not None else truth_series).values, dtype=float), "hamed_rao")
+        ind[key] = Indicator(float(r["slope"]), "PgC yr-2", f"Theil-Sen trend 1989-2018 of the twin's global ER (NT), {what} "
+                             "(sigma = half-width of the 95 % interval / 1.96)",
+                             (float(r["slope_high"]) - float(r["slope_low"])) / 3.92, source=sources["twin"])
+        ind[key + "_p"] = Indicator(float(r["p"]), "1", f"Hamed-Rao Mann-Kendall p-value of that trend ({what})",
+                                    source=sources["twin"])
+    ind["dtrh_nt_difference"] = Indicator(difference["difference"], "PgC yr-1", "DT-RH minus NT global ER on the twin "
+                                          "(sigma: bootstrap over the ratio towers and ensemble members)", difference["sd"],
+                                          source=sources["twin"])
+    ind["dtrh_nt_difference_true"] = Indicator(true_difference, "PgC yr-1", "true DT-RH minus NT global ER of the twin",
+                                               source=sources["twin"])
+    ind["twin_er_sd_annual"] = Indicator(truth["sd"], "PgC yr-1", "SD of the twin's true annual global ER (NT), 1989-2018",
+                                         source=sources["twin"])
+    ind["twin_er_trend"] = Indicator(truth["trend"], "PgC yr-2", "Theil-Sen trend of the twin's true global ER (NT)",
+                                     (truth["trend_high"] - truth["trend_low"]) / 3.92, source=sources["twin"])
+    ind["twin_er_trend_p_hamed_rao"] = Indicator(truth["p_hamed_rao"], "1", "Hamed-Rao Mann-Kendall p-value of that trend",
+                                                 source=sources["twin"])
+    for t, suffix in (("RECO_NT", ""), ("RECO_DT", "_dt")):
+        if t in cvs:
+            cv = cvs[t]
+            for k, u in (("r2", "1"), ("rmse", "gC m-2 month-1"), ("mae", "gC m-2 month-1"), ("rmsle", "1")):
+                ind[f"cv_{k}_test{suffix}"] = Indicator(cv.test[k], u, f"{k.upper()} of monthly {t} at towers left out "
+                                                        "(leave-sites-out CV)", source=sources["towers"])
+            ind[f"cv_r2_train{suffix}"] = Indicator(cv.train["r2"], "1", f"R2 of monthly {t} on the training folds",
+                                                    source=sources["towers"])
+    ind["cv_r2_test_twin"] = Indicator(twin_cv.test["r2"], "1", "R2 of monthly ER at left-out towers of the twin",
+                                       source=sources["twin"])
+    ind["n_sites"] = Indicator(n_sites, "1", "flux towers used for the skill", source=sources["towers"])
+    if real_series:
+        for t, key in (("RECO_NT", "global_er_real_towers"), ("RECO_DT", "global_er_dt_real_towers")):
+            s = real_series[t]
+            ind[key] = Indicator(float(s.mean()), "PgC yr-1", f"global ER ({t[5:]}) of the forest trained on the real towers, "
+                                 "applied to the twin's climate grids", float(s.mean("year").std(ddof=1)), source=sources["mixed"])
+    if real_difference:
+        ind["dtrh_nt_difference_real"] = Indicator(real_difference["difference"], "PgC yr-1", "DT-RH minus NT global ER: "
+                                                   "real towers' DT-RH/NT ratios on the real-tower NT field over the twin's climate",
+                                                   real_difference["sd"], source=sources["mixed"])
+    for aug in ("none", "smote", "weights"):
+        ind[f"nep_tropical_bias_{aug}"] = Indicator(nep_twin.loc[aug, "tropical bias"], "gC m-2 yr-1",
+                                                    f"twin: bias of upscaled NEP in the tropical band ({aug})", source=sources["twin"])
+    ind["nep_rmse_change_smote"] = Indicator(nep_twin.loc["smote", "RMSE change (%)"], "%", "twin: change of the global "
+                                             "NEP RMSE with SMOTE augmentation", source=sources["twin"])
+    if nep_real is not None:
+        for aug in ("none", "smote"):
+            ind[f"nep_tropical_holdout_bias_{aug}"] = Indicator(nep_real.loc[aug, "tropical bias"], "gC m-2 d-1",
+                                                                f"real towers: bias of held-out monthly NEP at tropical towers ({aug})",
+                                                                source=sources["towers"])
+    return ind
+
+
+def class_names(pft: xr.DataArray) -> xr.DataArray:
+    """IGBP class name of every cell of an integer PFT map ("" where the code is negative)."""
+    names = np.array(str(pft.attrs.get("flag_meanings", " ".join(_IGBP))).split())
+    code = pft.values.astype(int)
+    return pft.copy(data=np.where(code >= 0, names[np.clip(code, 0, names.size - 1)], ""))
+
+
+_IGBP = ("ENF", "EBF", "DBF", "MF", "CSH", "OSH", "WSA", "SAV", "GRA", "CRO", "WET")
+
+#: indicators that exist only when the towers are real (the chapter glues a notice instead)
+REAL_ONLY_INDICATORS = ("global_er_real_towers", "global_er_dt_real_towers", "dtrh_nt_difference_real",
+                        "nep_tropical_holdout_bias_none", "nep_tropical_holdout_bias_smote")
