@@ -48,7 +48,7 @@ def test_training_table_takes_drivers_at_the_site_cell(small_world):
     with pytest.raises(DataError, match="not in the driver dataset"):
         up.site_training_table(sites, drivers, features=["TA", "NOPE"])
     with pytest.raises(DataError, match="target"):
-        up.site_training_table(sites, drivers, target="GPP_NT")
+        up.site_training_table(sites, drivers, target="NOPE")
 
 
 def test_grouped_cv_never_leaks_a_site(small_world):
@@ -130,20 +130,3 @@ def test_er_annual_product_layout(small_world):
     assert prod.ER.attrs["units"] == "gC m-2 yr-1" and prod.P.attrs["units"] == "mm yr-1"
     assert (np.diff(prod.lat) > 0).all() and float(prod.lon.max()) < 180
     np.testing.assert_allclose(prod.P.isel(year=0), drivers.P.isel(time=slice(0, 12)).sum("time", min_count=12), rtol=1e-5)
-
-
-@pytest.mark.parametrize("seed", [2022, 1])
-def test_demo_truth_global_er_within_5_percent(seed):
-    """The issue's truth goal: RF upscaled global ER within 5 % of the true global ER (2 deg, 10 years).
-
-    Measured (water-limited truth, 2 deg, 1999-2008): +1.0 % (seed 2022), +0.9 % (1), -4.4 % (7),
-    +2.8 % (11), +0.3 % (42); two seeds are run here to keep the test fast."""
-    years = (1999, 2008)
-    drivers = up.add_static_features(demo.demo_drivers(seed, years=years, resolution=2.0))
-    sites = demo.demo_site_observations(seed, n_sites=200, years=years, resolution=2.0)
-    tab = up.site_training_table(sites, drivers)
-    ens = up.fit_ensemble(tab, n_members=3, seed=seed, n_estimators=25)
-    _, annual = up.upscale(ens, drivers)
-    est = float(up.global_total(annual, drivers.area).mean())
-    truth = float(up.global_total(up.annual_sum(drivers.ER_true).compute(), drivers.area).mean())
-    assert abs(est / truth - 1) < 0.05, (est, truth)

@@ -30,6 +30,8 @@ __all__ = [
     "umol_m2_s_to_gC_m2_per_step",
     "umol_m2_s_to_gC_m2_d",
     "gC_m2_d_to_umol_m2_s",
+    "per_day_to_per_month",
+    "per_month_to_per_day",
     "gC_m2_yr_to_PgC_yr",
     "PgC_to_ppm",
     "ppm_to_PgC",
@@ -114,6 +116,21 @@ def gC_m2_yr_to_PgC_yr(flux_gC_m2_yr, area_m2):
     """
     prod = np.asarray(flux_gC_m2_yr, dtype=float) * np.asarray(area_m2, dtype=float)
     return float(np.nansum(prod) / G_PER_PG)
+
+
+def per_day_to_per_month(x, days_in_month):
+    """Monthly total from a monthly mean of daily values: x [… d-1] × days in the month → [… month-1].
+
+    E.g. FLUXNET2015 MM fluxes [gC m-2 d-1] → gC m-2 month-1, or P [mm d-1] → mm month-1. ``days_in_month``
+    broadcasts against ``x`` (28–31).
+    """
+    return x * days_in_month if _is_xr(x) else np.asarray(x, dtype=float) * np.asarray(days_in_month, dtype=float)
+
+
+def per_month_to_per_day(x, days_in_month):
+    """Monthly mean of daily values from a monthly total: x [… month-1] / days in the month → [… d-1]
+    (e.g. CRU TS / demo precipitation in mm month-1 → mm d-1, the unit of FLUXNET2015 MM ``P_F``)."""
+    return x / days_in_month if _is_xr(x) else np.asarray(x, dtype=float) / np.asarray(days_in_month, dtype=float)
 
 
 def PgC_to_ppm(mass_pgc):

@@ -152,6 +152,17 @@ def _minmax(a, nt):
 
 
 @njit(**_JIT)
+def _bin_of(x):
+    """Histogram bin of a scaled value, clamped to [0, NBINS-1]; NaN goes to bin 0 (never indexes
+    outside the histogram, whatever the input)."""
+    if x >= NBINS - 1:
+        return NBINS - 1
+    if x >= 0.0:
+        return int(x)
+    return 0
+
+
+@njit(**_JIT)
 def _rank_values(a, nt, r, vals_out, hist, buf, bins, ci):
     """Values of the order statistics ``r[0..3]`` of ``a[:nt]``, non-destructively; requires
     r[0] <= r[2] <= r[3] <= r[1] < nt and r[3] - r[2] <= 1 (CI limits around the median pair).
@@ -164,7 +175,11 @@ def _rank_values(a, nt, r, vals_out, hist, buf, bins, ci):
     exact. Falls back to quickselect when the range is not finite.
     """
     lo, hi = _minmax(a, nt)
-    if not (hi > lo) or not (hi - lo < np.inf):
+    scale = NBINS / (hi - lo) if hi > lo else 0.0
+    # Bucketing needs a finite, positive scale: a range that overflows (|values| ~ 1e308) or is so small
+    # that NBINS / range overflows (all slopes below ~1e-306, i.e. subnormal differences) would turn
+    # (a - lo) * scale into inf or NaN and int() of that into a wild index (the segfault of issue 18).
+    if not (hi > lo) or not (scale < np.inf) or not (hi - lo < np.inf):
         if hi == lo:
             for q in range(4):
                 vals_out[q] = lo if (ci or q >= 2) else np.nan
@@ -173,14 +188,13 @@ def _rank_values(a, nt, r, vals_out, hist, buf, bins, ci):
             _select(a, 0, nt, r[q])
             vals_out[q] = a[r[q]] if (ci or q >= 2) else np.nan
         return
-    scale = NBINS / (hi - lo)
     head = bins[nt:]                     # bins = scratch of length >= nt + NBINS
     for b in range(NBINS):
         hist[b] = 0
         head[b] = -1
     # histogram + one linked list of members per bin (nxt[i] = previous member of the same bin)
     for i in range(nt):
-        b = min(int((a[i] - lo) * scale), NBINS - 1)
+        b = _bin_of((a[i] - lo) * scale)
         hist[b] += 1
         bins[i] = head[b]
         head[b] = i
@@ -772,3 +786,139 @@ def seasonal_rows_parallel(x, period, zq, out):
 @njit(**_JIT)
 def seasonal_rows_serial(x, period, zq, out):
     _seasonal_block(x, 0, x.shape[0], period, zq, out)
+
+
+# ---------------------------------------------------------------------------------------------
+# correlated multivariate / correlated seasonal / partial Mann–Kendall (pymannkendall 1.4.3)
+# ---------------------------------------------------------------------------------------------
+# output rows of the correlated kernels (the slope comes from the seasonal / original kernels)
+COR_S = 0          # S summed over the columns (partial: S of column 0 minus rho * S of column 1)
+COR_VAR_S = 1      # Var(S) including the covariances between columns (partial: (1 - rho^2) Var0)
+COR_TAU = 2
+COR_N = 3          # complete rows (all columns valid) used by the test
+COR_VAR_S0 = 4     # sum of the per-column variances only (no covariance) / partial: Var0
+COR_RHO = 5        # partial test: correlation rho of the S of the two columns; NaN otherwise
+NCOR = 6
+
+MODE_CORRELATED = 0
+MODE_PARTIAL = 1
+
+
+@njit(**_JIT)
+def _sign(v):
+    if v > 0:
+        return 1
+    if v < 0:
+        return -1
+    return 0
+
+
+@njit(**_JIT)
+def _cor_pixel(X, T, C, mode, out, i, cols, sg, r2, gam):
+    """One pixel of the correlated multivariate (Hirsch & Slack 1984; Libiseller & Grimvall 2002)
+    or the partial Mann–Kendall test, with pymannkendall 1.4.3's conventions.
+
+    ``X`` is (T, C); rows with a NaN in any column are dropped (listwise). With ``n`` complete rows,
+    for columns g, h: K_gh = Σ_{i<j} sgn(x_gj − x_gi)·sgn(x_hj − x_hi), R_g = mid-ranks and
+    Γ_gh = [K_gh + 4 Σ_t R_gt R_ht − n(n+1)²] / 3, an integer numerator divided by 3 exactly as the
+    peer. Var(S) = Σ_gh Γ_gh summed in numpy's pairwise order over the row-major C×C matrix.
+    """
+    n = 0
+    for t in range(T):
+        ok = True
+        for c in range(C):
+            v = X[t, c]
+            if v != v:
+                ok = False
+                break
+        if ok:
+            for c in range(C):
+                cols[c, n] = X[t, c]
+            n += 1
+    out[COR_N, i] = n
+    if n < 2:
+        for q in range(NCOR):
+            if q != COR_N:
+                out[q, i] = np.nan
+        return
+    npair = n * (n - 1) // 2
+    s_cols = np.zeros(C, np.int64)
+    for c in range(C):
+        p = 0
+        for k in range(n - 1):
+            vk = cols[c, k]
+            for j in range(k + 1, n):
+                sv = _sign(cols[c, j] - vk)
+                sg[c, p] = sv
+                s_cols[c] += sv
+                p += 1
+        # twice the mid-rank: n + 1 + sum_i sgn(x_j - x_i)
+        for j in range(n):
+            vj = cols[c, j]
+            acc = n + 1
+            for k in range(n):
+                acc += _sign(vj - cols[c, k])
+            r2[c, j] = acc
+    base = n * (n + 1) * (n + 1)
+    var0 = 0.0
+    for g in range(C):
+        for h in range(g, C):
+            kk = 0
+            for p in range(npair):
+                kk += sg[g, p] * sg[h, p]
+            rr = 0
+            for t in range(n):
+                rr += r2[g, t] * r2[h, t]
+            val = (kk + rr - base) / 3.0
+            gam[g * C + h] = val
+            gam[h * C + g] = val
+        var0 = var0 + gam[g * C + g]
+    nn = n * (n - 1) * (2 * n + 5)
+    if mode == MODE_PARTIAL:
+        sigma = gam[1]
+        rho = sigma / (nn / 18.0)
+        s = s_cols[0] - rho * s_cols[1]
+        var_s = (1.0 - rho * rho) * nn / 18.0
+        out[COR_S, i] = s
+        out[COR_VAR_S, i] = var_s
+        out[COR_VAR_S0, i] = nn / 18.0
+        out[COR_RHO, i] = rho
+        out[COR_TAU, i] = s_cols[0] / (0.5 * n * (n - 1))
+        return
+    s = 0
+    for c in range(C):
+        s += s_cols[c]
+    out[COR_S, i] = s
+    out[COR_VAR_S, i] = 0.0 + _pairwise_sum(gam, 0, C * C)
+    out[COR_VAR_S0, i] = var0
+    out[COR_RHO, i] = np.nan
+    out[COR_TAU, i] = s / (C * (0.5 * n * (n - 1)))
+
+
+@njit(**_JIT)
+def _cor_block(x, start, stop, mode, out):
+    T = x.shape[1]
+    C = x.shape[2]
+    cols = np.empty((C, max(T, 1)), np.float64)
+    sg = np.empty((C, max(1, T * (T - 1) // 2)), np.int8)
+    r2 = np.empty((C, max(T, 1)), np.int64)
+    gam = np.empty(C * C, np.float64)
+    for i in range(start, stop):
+        _cor_pixel(x[i], T, C, mode, out, i, cols, sg, r2, gam)
+
+
+@njit(parallel=True, **_JIT)
+def cor_rows_parallel(x, mode, out):
+    """Fill ``out[NCOR, npix]`` for every ``x[npix, T, C]`` (numba threads over blocks)."""
+    npix = x.shape[0]
+    nblk = (npix + BLOCK - 1) // BLOCK
+    for b in prange(nblk):
+        stop = (b + 1) * BLOCK
+        if stop > npix:
+            stop = npix
+        _cor_block(x, b * BLOCK, stop, mode, out)
+
+
+@njit(**_JIT)
+def cor_rows_serial(x, mode, out):
+    _cor_block(x, 0, x.shape[0], mode, out)

@@ -1,25 +1,48 @@
 """Demo world: a deterministic monthly global climate on the real land mask, a known "true"
-ecosystem respiration (ER) field, and FLUXNET-like site observations of it.
+ecosystem respiration (ER) field (and the ER each flux-partitioning method would report), a true GPP and
+NEP, and FLUXNET-like site observations of them.
 
 Everything here is **our formulation** of a plausible synthetic world (a "digital twin" with a known
 truth), not a climate model. Its purpose is to let the upscaling and trend chapters show how close a
-method gets to the truth. Structure that the seed study reports for 1989–2018 is built in on purpose
-(Li et al., seed 004, research content 2):
+method gets to the truth. Structure reported for 1989–2018 by the study the chapters follow (Li et al.,
+FLUXNET2015 upscaling with DT-RH partitioning) is built in on purpose:
 
 * drivers: warming (stronger in the northern high latitudes; ``warming`` 0.018–0.048 degC yr-1),
   slightly increasing precipitation (``_P_TREND`` = 0.2 % yr-1) and radiation (``_SW_TREND`` =
   0.1 W m-2 yr-1), fewer rain days (rain per wet day +``_WET_INTENSIFICATION`` = 0.8 % yr-1) and
   drying soils / falling relative humidity in temperate and tropical regions (SWC × (1 −
-  ``_DRYING``·t), 0.8 % yr-1, ramped in from MAT 0 to 6 degC);
-* soil-water storage has its own slow inter-annual anomaly (lognormal, sd ``_SOIL_SD`` = 0.2 in warm
+  ``_DRYING``·(1 + ``_DRY_MID``·mid-latitude weight)·t) = 0.32–0.64 % yr-1, ramped in from MAT 0 to
+  6 degC);
+* soil-water storage has its own slow inter-annual anomaly (lognormal, sd ``_SOIL_SD`` in warm
   cells, MA(1) over years; :func:`_soil_anomaly`), so soil moisture is not a copy of the month's
-  rainfall or air humidity;
+  rainfall or air humidity and annual ER is positively autocorrelated;
 * the true ER (:func:`er_true_model`) is water-limited with an exponent β(MAT) that grows from 0.3 in
-  boreal to 2.0 in temperate/tropical climates. Consequences, measured on the 2-deg grid for seed
-  2022 (tests/test_world_demo.py checks the signs): the global true ER declines significantly,
-  boreal ER rises (warming), temperate and tropical ER fall (drying), and the partial-correlation
-  attribution of detrended annual ER (``landcarbon.trends.partial_correlation``) is water-dominated
-  on most temperate/tropical land and temperature-dominated in boreal cells.
+  boreal to 2.0 in temperate/tropical climates.
+
+**What the twin was tuned to, and why** (measured on the 2-degree grid for seed 2022, 1989–2018; the
+tests in tests/test_world_demo.py check them). The study reports global ER of 115.51 ± 0.31 (FLUXCOM
+NT), 116.21 ± 0.31 (DT) and 122.77 ± 0.73 PgC yr-1 (its DT-RH upscaling; mean ± SD of the 30 annual
+values), a significant decline 1989–2018 with rising boreal and falling temperate/tropical ER, and
+water-dominated variability outside the boreal zone. An earlier version of this twin had an
+inter-annual SD of 5.6 PgC yr-1 and a trend of −0.51 PgC yr-2, which no SD near 0.7 over 30 years allows,
+so the anomaly amplitudes and the drying rate were reduced until:
+
+* the global mean of ``ER_true`` (the night-time, NT, definition) is 115.5 PgC yr-1 (``_ER_SCALE``);
+* the SD of the annual global totals is ~0.8 PgC yr-1 (0.71–0.85 over seeds 1, 7, 11, 2022), from
+  ``_SOIL_SD`` = 0.035, ``_P_ANOM_SD`` = 0.06, ``_T_ANOM`` = 0.2 — small local anomalies (a few %) whose
+  global sum does not average away entirely;
+* the global trend is about −0.06 PgC yr-2 (−0.03 to −0.06 over those seeds), significant at 5 % under
+  the Hamed–Rao and trend-free pre-whitening tests (which allow for the autocorrelation of annual ER);
+  boreal ER rises (+0.034), temperate (−0.017) and tropical (−0.078 PgC yr-2) ER fall;
+* partial correlations of detrended annual ER are water-dominated on ~73 % of the temperate and ~100 %
+  of the tropical area and temperature-dominated on all boreal land.
+
+The ER the partitioning methods would report differs from NT by static, vegetation- and
+climate-dependent ratios (:func:`method_ratio`), calibrated so that the global means are in the study's
+ratios: DT/NT = 116.21/115.51, DT-RH/NT = 122.77/115.51 (larger differences for crops than for forests,
+as the study reports). True GPP (:func:`gpp_true_model`) is a light-use-efficiency shape scaled per cell
+so that the cell's climatological NEP is a vegetation-dependent fraction κ of its ER (our formulation):
+summer uptake and winter release outside the tropics, small NEP in tropical forests.
 
 Grid convention: cell centres, lat ascending, lon -180..180; Antarctica excluded (as CRU TS).
 Time: monthly, stamped at the first day of the month (``attrs["time_label"] = "month start"``).
@@ -31,7 +54,8 @@ large-scale structure) whatever the resolution.
 
 Variables (units): TA, TMIN, TMAX, DTR [degC]; P [mm month-1]; PET [mm d-1]; VAP, VPD [hPa];
 RH [%]; SW_IN [W m-2]; SWC [m3 m-3] (volumetric, 0-7 cm like ERA5 swvl1); SPEI [1]; FRS, WET
-[days]; ER_true [gC m-2 d-1] (a flux *to* the atmosphere, positive; NEE = RECO - GPP convention);
+[days]; truths [gC m-2 d-1]: ER_true (NT definition), ER_DT_true, ER_DTRH_true (releases to the
+atmosphere, positive), GPP_true (uptake, positive) and NEP_true = GPP_true − ER_true (= −NEE);
 static: PFT (code, see :data:`PFTS`), MAT [degC], MAP [mm yr-1], land (bool), area [m2].
 """
 from __future__ import annotations
@@ -48,8 +72,9 @@ from ..errors import ConfigError, located
 from .climate import climate_zone, saturation_vapour_pressure
 from .grid import cell_area, grid_coords, land_fraction, land_mask
 
-__all__ = ["PFTS", "PFT_BASE_RATE", "DRIVER_VARS", "demo_drivers", "demo_site_observations",
-           "er_true_model", "water_sensitivity", "climate_zone"]
+__all__ = ["PFTS", "PFT_BASE_RATE", "DRIVER_VARS", "TRUTH_VARS", "demo_drivers", "demo_site_observations",
+           "er_true_model", "water_sensitivity", "climate_zone", "method_ratio", "gpp_true_model", "NEP_FRACTION",
+           "demo_dtrh_site_ratios", "DTRH_RATIO_COLUMNS"]
 
 #: The 11 plant functional types of the FLUXNET2015 sites used in the seed (IGBP classes).
 PFTS = ("ENF", "EBF", "DBF", "MF", "CSH", "OSH", "WSA", "SAV", "GRA", "CRO", "WET")
@@ -58,27 +83,36 @@ PFT_BASE_RATE = {"ENF": 2.6, "EBF": 4.0, "DBF": 3.0, "MF": 2.8, "CSH": 1.8, "OSH
                  "WSA": 2.6, "SAV": 2.2, "GRA": 2.0, "CRO": 2.8, "WET": 2.4}
 DRIVER_VARS = ("TA", "TMIN", "TMAX", "DTR", "P", "PET", "VAP", "VPD", "RH", "SW_IN", "SWC", "SPEI",
                "FRS", "WET")
+#: known truths of the world [gC m-2 d-1]: ER by definition (NT, DT, DT-RH), GPP and NEP = GPP − ER
+TRUTH_VARS = ("ER_true", "ER_DT_true", "ER_DTRH_true", "GPP_true", "NEP_true")
 UNITS = {"TA": "degC", "TMIN": "degC", "TMAX": "degC", "DTR": "degC", "P": "mm month-1",
          "PET": "mm d-1", "VAP": "hPa", "VPD": "hPa", "RH": "%", "SW_IN": "W m-2", "SWC": "m3 m-3",
-         "SPEI": "1", "FRS": "days", "WET": "days", "ER_true": "gC m-2 d-1"}
+         "SPEI": "1", "FRS": "days", "WET": "days", "ER_true": "gC m-2 d-1", "ER_DT_true": "gC m-2 d-1",
+         "ER_DTRH_true": "gC m-2 d-1", "GPP_true": "gC m-2 d-1", "NEP_true": "gC m-2 d-1"}
 LONG_NAMES = {"TA": "air temperature", "TMIN": "mean daily minimum temperature",
               "TMAX": "mean daily maximum temperature", "DTR": "diurnal temperature range",
               "P": "precipitation", "PET": "potential evapotranspiration (Hargreaves)",
               "VAP": "vapour pressure", "VPD": "vapour pressure deficit", "RH": "relative humidity",
               "SW_IN": "incoming shortwave radiation", "SWC": "volumetric soil water content (top layer)",
               "SPEI": "SPEI-like standardised water-balance anomaly (3-month)", "FRS": "frost days",
-              "WET": "wet days", "ER_true": "true ecosystem respiration"}
+              "WET": "wet days", "ER_true": "true ecosystem respiration (night-time partitioning definition)",
+              "ER_DT_true": "true ecosystem respiration, day-time partitioning definition",
+              "ER_DTRH_true": "true ecosystem respiration, DT-RH partitioning definition",
+              "GPP_true": "true gross primary production", "NEP_true": "true net ecosystem production (GPP - ER)"}
 
 _REF_YEAR = 1989.0      # trends are zero at the start of 1989
 _COARSE = 5.0           # deg, resolution of the random anomaly fields
-_ER_SCALE = 2.6         # global calibration of ER_true (our formulation; ~117 PgC yr-1 in 1989-2018)
+_ER_SCALE = 2.356       # global calibration of ER_true (our formulation; 115.5 PgC yr-1 in 1989-2018, seed 2022)
 # Lloyd & Taylor (1994, doi:10.2307/2389824) parameters
 _E0, _T0, _TREF = 308.56, -46.02, 15.0
 # soil-water limitation of ER (our formulation, see er_true_model)
 _K_W, _THETA_REF = 0.15, 0.40      # m3 m-3
 _BETA_COLD, _BETA_WARM = 0.3, 2.0  # exponent of f_W in boreal / warm cells [1]
-_SOIL_SD = 0.20                    # sd of the log soil-storage anomaly in warm cells [1]
-_DRYING = 0.008                    # fractional SWC decline per year in temperate/tropical cells [yr-1]
+_SOIL_SD = 0.035                   # sd of the log soil-storage anomaly in warm cells [1]
+_T_ANOM = 0.2                      # scale of the temperature anomalies (sd 0.4 + 1.6 |sin(lat)| degC) [1]
+_P_ANOM_SD = 0.06                  # sd of the log monthly precipitation anomaly [1]
+_DRYING = 0.0032                   # fractional SWC decline per year in temperate/tropical cells [yr-1]
+_DRY_MID = 1.0                     # extra drying in mid-latitude (MAT ~ 11 degC) soils, relative [1]
 _WET_INTENSIFICATION = 0.008       # fractional increase of rain per wet day per year [yr-1]
 _P_TREND = 0.002                   # fractional precipitation increase per year [yr-1]
 _SW_TREND = 0.10                   # surface brightening [W m-2 yr-1]
@@ -298,8 +332,79 @@ def er_true_model(TA, SWC, MAT, MAP, rref):
     return _ER_SCALE * rref * g * f_t * f_w
 
 
-def _generate(w: _World, months: pd.DatetimeIndex, pix: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Drivers and ER_true for ``months`` (month starts) at land pixels ``pix`` -> {var: (nt, npix)}."""
+#: DT-RH / NT ratio of annual ER per vegetation class before calibration (our formulation: crops and
+#: grasslands differ most, forests least, as the study reports at the annual scale)
+_DTRH_PFT = {"ENF": 1.04, "EBF": 1.06, "DBF": 1.05, "MF": 1.05, "CSH": 1.05, "OSH": 1.04, "WSA": 1.07,
+             "SAV": 1.07, "GRA": 1.08, "CRO": 1.11, "WET": 1.06}
+#: calibration gains (seed 2022, 2 deg, 1989-2018): ER-weighted global ratios 116.21/115.51 (DT) and
+#: 122.77/115.51 (DT-RH) of the study
+_DT_OFFSET = 0.01705
+_DTRH_GAIN = 0.8464
+#: climatological NEP / ER of a cell by vegetation class [1] (our formulation: young, managed and
+#: temperate forests take up most; old-growth tropical forests are near steady state, ~2 % of their ER,
+#: i.e. ~60-90 gC m-2 yr-1; dry shrublands take up little)
+NEP_FRACTION = {"ENF": 0.26, "EBF": 0.02, "DBF": 0.29, "MF": 0.26, "CSH": 0.10, "OSH": 0.06, "WSA": 0.10,
+                "SAV": 0.08, "GRA": 0.13, "CRO": 0.19, "WET": 0.16}
+_GPP_REF_YEARS = (1989, 1998)   # climatology that fixes each cell's GPP scale
+
+
+def method_ratio(method: str, pft, mat, map_):
+    """ER reported by a partitioning method divided by the night-time (NT) ER of the twin [1].
+
+    Static fields of vegetation class ``pft`` (index into :data:`PFTS` or IGBP name), mean annual
+    temperature ``mat`` [degC] and precipitation ``map_`` [mm yr-1] (our formulation):
+
+    * ``"NT"``: 1;
+    * ``"DT"``: 1 + 0.02·tanh((600 − MAP)/400) + ``_DT_OFFSET`` — the day-time method (Lasslop et al. 2010)
+      reports a little more ER in dry climates;
+    * ``"DT-RH"``: 1 + ``_DTRH_GAIN``·(r_PFT − 1)·(1 + 0.3·tanh((MAT − 12)/8)) with r_PFT of
+      :data:`_DTRH_PFT` — the DT-RH method (daytime/night-time temperature sensitivities and a humidity
+      response; Li et al.) reports more ER, most for crops and in warm climates.
+
+    The constants are calibrated so that the ER-weighted global ratios equal the study's
+    116.21/115.51 (DT) and 122.77/115.51 (DT-RH).
+    """
+    pft = np.asarray(pft)
+    if pft.dtype.kind in "US":
+        code = {p: i for i, p in enumerate(PFTS)}
+        pft = np.array([code.get(str(v), code["GRA"]) for v in pft.ravel()]).reshape(pft.shape)
+    mat = np.asarray(mat, dtype=float)
+    map_ = np.asarray(map_, dtype=float)
+    if method == "NT":
+        return np.ones(np.broadcast_shapes(pft.shape, mat.shape, map_.shape))
+    if method == "DT":
+        return 1.0 + 0.02 * np.tanh((600.0 - map_) / 400.0) + _DT_OFFSET + 0.0 * mat + 0.0 * pft
+    if method == "DT-RH":
+        r = np.array([_DTRH_PFT[p] for p in PFTS])[pft]
+        return 1.0 + _DTRH_GAIN * (r - 1.0) * (1.0 + 0.3 * np.tanh((mat - 12.0) / 8.0)) + 0.0 * map_
+    raise ConfigError(located(f"unknown partitioning method {method!r}", where="method_ratio",
+                              fix="use 'NT', 'DT' or 'DT-RH'"))
+
+
+def _gpp_shape(SW, TA, SWC, VPD):
+    """Seasonal shape of GPP [W m-2 × 1]: light × temperature ramp (−5 … 20 degC) × soil water ×
+    VPD limitation above 10 hPa (a light-use-efficiency form; our formulation)."""
+    f_t = np.clip((TA + 5.0) / 25.0, 0.0, 1.0)
+    f_w = SWC / (SWC + 0.08)
+    f_v = np.exp(-0.03 * np.maximum(VPD - 10.0, 0.0))
+    return SW * f_t * f_w * f_v
+
+
+def gpp_true_model(SW, TA, SWC, VPD, scale):
+    """True monthly GPP [gC m-2 d-1] (uptake, positive): ``scale`` × :func:`_gpp_shape`.
+
+    ``scale`` [gC m-2 d-1 per shape unit] is fixed per cell so that, over the climatology of
+    ``_GPP_REF_YEARS``, Σ GPP = (1 + κ_PFT) Σ ER_true, i.e. the cell's NEP is the fraction κ
+    (:data:`NEP_FRACTION`) of its ER (our formulation). NEP = GPP − ER (= −NEE).
+    """
+    return scale * _gpp_shape(SW, TA, SWC, VPD)
+
+
+def _generate(w: _World, months: pd.DatetimeIndex, pix: np.ndarray | None = None,
+              want=None) -> dict[str, np.ndarray]:
+    """Drivers and truths for ``months`` (month starts) at land pixels ``pix`` -> {var: (nt, npix)}.
+
+    ``want`` limits the truths computed beyond ER_true (GPP/NEP need the cell's climatological scale)."""
     sl = slice(None) if pix is None else pix
     lat = w.plat[sl]
     cidx, cw = w.cidx[:, sl], w.cw[:, sl]
@@ -320,10 +425,10 @@ def _generate(w: _World, months: pd.DatetimeIndex, pix: np.ndarray | None = None
     doy = ext.day_of_year.to_numpy() + ext.days_in_month.to_numpy() / 2.0
 
     TA_clim = MAT + amp * seas
-    TA = TA_clim + w.warming[sl] * tyr + w.sigma_T[sl] * aT
+    TA = TA_clim + w.warming[sl] * tyr + _T_ANOM * w.sigma_T[sl] * aT
     shape = np.clip(1.0 + w.p_seas[sl] * seas, 0.05, None)
     P_clim = MAP / 12.0 * shape
-    sig_p = 0.35
+    sig_p = _P_ANOM_SD
     P = P_clim * np.exp(sig_p * aP - sig_p**2 / 2) * (1.0 + _P_TREND * tyr)
     Q = _toa_insolation(lat, doy)
     cl = P / (P + 50.0)
@@ -340,7 +445,7 @@ def _generate(w: _World, months: pd.DatetimeIndex, pix: np.ndarray | None = None
     r = P / (P + PET * dim + 1.0)
     wet3 = memory(r)
     t3 = tyr[2:]
-    dry = 1.0 - _DRYING * ramp * t3
+    dry = 1.0 - _DRYING * ramp * (1.0 + _DRY_MID * np.exp(-((MAT - 11.0) / 5.0) ** 2)) * t3
     storage = np.exp(_SOIL_SD * ramp * aS[2:] - (_SOIL_SD * ramp) ** 2 / 2)
     SWC = np.clip((0.04 + 0.42 * wet3**0.9) * dry * storage, 0.02, 0.48)
     RH = np.clip(20.0 + 65.0 * wet3**0.7 + 4.0 * aH[2:] - 0.12 * ramp * t3, 5.0, 99.0)
@@ -357,8 +462,44 @@ def _generate(w: _World, months: pd.DatetimeIndex, pix: np.ndarray | None = None
         "FRS": dimm / (1.0 + np.exp(TMIN / 2.0)),
         "WET": dimm * 0.95 * (1.0 - np.exp(-Pm / (dimm * 6.0 * (1.0 + _WET_INTENSIFICATION * t3)))),
     }
-    out["ER_true"] = er_true_model(TAm, SWC, MAT, MAP, w.rref[sl])
+    er = er_true_model(TAm, SWC, MAT, MAP, w.rref[sl])
+    out["ER_true"] = er
+    want = set(TRUTH_VARS) if want is None else set(want)
+    pft = w.pft[sl]
+    if "ER_DT_true" in want:
+        out["ER_DT_true"] = er * method_ratio("DT", pft, MAT, MAP)
+    if "ER_DTRH_true" in want:
+        out["ER_DTRH_true"] = er * method_ratio("DT-RH", pft, MAT, MAP)
+    if want & {"GPP_true", "NEP_true"}:
+        gpp = gpp_true_model(out["SW_IN"], TAm, SWC, out["VPD"], _gpp_scale(w, pix))
+        out["GPP_true"] = gpp
+        out["NEP_true"] = gpp - er
     return {k: v.astype(np.float32) for k, v in out.items()}
+
+
+def _gpp_scale(w: _World, pix: np.ndarray | None) -> np.ndarray:
+    """Per-pixel GPP scale (see :func:`gpp_true_model`) from the pixel's own 1989–1998 climate, so that it
+    does not depend on the requested window or on which other pixels are generated (cached per world)."""
+    if pix is not None:
+        return _gpp_scale_of(w, np.asarray(pix))
+    if getattr(w, "_gpp_scale_all", None) is None:
+        out = np.empty(w.n_land)
+        step = 4096
+        for k in range(0, w.n_land, step):
+            out[k:k + step] = _gpp_scale_of(w, np.arange(k, min(k + step, w.n_land)))
+        w._gpp_scale_all = out
+    return w._gpp_scale_all
+
+
+def _gpp_scale_of(w: _World, pix: np.ndarray) -> np.ndarray:
+    ref = pd.date_range(f"{_GPP_REF_YEARS[0]}-01-01", f"{_GPP_REF_YEARS[1]}-12-01", freq="MS")
+    v = _generate(w, ref, pix, want=())
+    days = ref.days_in_month.to_numpy().astype(float)[:, None]
+    er = np.sum(v["ER_true"].astype(float) * days, axis=0)
+    sh = np.sum(_gpp_shape(v["SW_IN"].astype(float), v["TA"].astype(float), v["SWC"].astype(float),
+                           v["VPD"].astype(float)) * days, axis=0)
+    kappa = np.array([NEP_FRACTION[p] for p in PFTS])[w.pft[pix]]
+    return (1.0 + kappa) * er / np.maximum(sh, 1e-9)
 
 
 def _months(years) -> pd.DatetimeIndex:
@@ -375,7 +516,7 @@ def _months(years) -> pd.DatetimeIndex:
 def _grid_block(seed, resolution, start, n, variables):
     w = _world(seed, resolution)
     months = pd.date_range(start, periods=n, freq="MS")
-    vals = _generate(w, months)
+    vals = _generate(w, months, want=variables)
     out = {}
     for v in variables:
         g = np.full((n, w.lat.size, w.lon.size), np.nan, dtype=np.float32)
@@ -397,7 +538,7 @@ def demo_drivers(seed: int, years=(1989, 2018), resolution: float = 0.5, *, vari
     resolution : float
         Grid spacing [deg] (0.5 = CRU TS grid; 2 for quick runs).
     variables : sequence of str, optional
-        Subset of :data:`DRIVER_VARS` + ``"ER_true"`` (default: all).
+        Subset of :data:`DRIVER_VARS` + :data:`TRUTH_VARS` (default: all).
     chunk_years : int
         Years per dask chunk (time); each chunk is generated independently.
     lazy : bool
@@ -409,14 +550,16 @@ def demo_drivers(seed: int, years=(1989, 2018), resolution: float = 0.5, *, vari
         (time, lat, lon) float32 variables with ``units``; NaN over ocean and Antarctica; static
         ``PFT`` (int code, -1 over ocean; names in ``attrs['flag_meanings']``), ``MAT`` [degC],
         ``MAP`` [mm yr-1] (1989 base climate of the generator), ``land`` (bool), ``area`` [m2].
-        ``ER_true`` is ecosystem respiration [gC m-2 d-1] (positive = release to the atmosphere).
+        ``ER_true`` is ecosystem respiration [gC m-2 d-1] (positive = release to the atmosphere) as the
+        night-time method defines it; ``ER_DT_true``/``ER_DTRH_true`` the day-time / DT-RH definitions;
+        ``GPP_true`` and ``NEP_true`` = GPP − ER (uptake positive).
     """
     import dask
     import dask.array as dsa
 
     months = _months(years)
     w = _world(int(seed), float(resolution))
-    allv = tuple(DRIVER_VARS) + ("ER_true",)
+    allv = tuple(DRIVER_VARS) + TRUTH_VARS
     variables = allv if variables is None else tuple(variables)
     bad = [v for v in variables if v not in allv]
     if bad:
@@ -450,125 +593,23 @@ def demo_drivers(seed: int, years=(1989, 2018), resolution: float = 0.5, *, vari
     ds["area"] = cell_area(w.lat, w.lon, w.resolution)
     ds.attrs.update({"title": "landcarbon demo world (synthetic, known truth)", "seed": int(seed),
                      "resolution_deg": float(resolution), "time_label": "month start",
-                     "generator": "landcarbon.world.demo:demo_drivers", "truth": "ER_true"})
+                     "generator": "landcarbon.world.demo:demo_drivers",
+                     "truth": "ER_true, ER_DT_true, ER_DTRH_true, GPP_true, NEP_true"})
     if not lazy:
         ds = ds.load()
     return ds
 
 
 # ----------------------------------------------------------------------------------------------
-# flux sites
+# flux sites: landcarbon.world.demo_sites (re-exported here; the module needs the world above)
 # ----------------------------------------------------------------------------------------------
-#: FLUXNET2015-like regional shares of the site network (our approximation of the 2015 release:
-#: mostly North America and Europe, few tropical sites).
-SITE_REGIONS = (
-    # name, country prefix, (lat0, lat1, lon0, lon1), share
-    ("North America", "US", (25.0, 72.0, -170.0, -50.0), 0.38),
-    ("Europe", "DE", (35.0, 72.0, -12.0, 45.0), 0.34),
-    ("East Asia", "CN", (18.0, 55.0, 95.0, 150.0), 0.08),
-    ("Australia", "AU", (-45.0, -10.0, 110.0, 155.0), 0.07),
-    ("Africa", "ZA", (-35.0, 20.0, -20.0, 52.0), 0.04),
-    ("Tropics", "BR", (-23.5, 23.5, -180.0, 180.0), 0.06),
-    ("Other", "RU", (-60.0, 90.0, -180.0, 180.0), 0.03),
-)
+_SITE_NAMES = ("DTRH_RATIO_COLUMNS", "SITE_REGIONS", "HALFHOURLY_TOWERS", "demo_dtrh_site_ratios",
+               "demo_site_observations")
 
 
-def _site_pixels(w: _World, n_sites: int, rng: np.random.Generator):
-    region = np.full(w.n_land, len(SITE_REGIONS) - 1)
-    for k, (_, _, (a0, a1, o0, o1), _) in reversed(list(enumerate(SITE_REGIONS[:-1]))):
-        inside = (w.plat >= a0) & (w.plat <= a1) & (w.plon >= o0) & (w.plon <= o1)
-        region[inside] = k
-    # within a region, towers cluster in the accessible mid latitudes (our approximation)
-    pref = np.where(np.abs(w.plat) < 30.0, 1.0, np.exp(-((np.abs(w.plat) - 45.0) / 10.0) ** 2) + 0.1)
-    pref[w.plat > 72.0] = 0.0
-    trop = (np.abs(w.plat) < 23.5) & (region == len(SITE_REGIONS) - 2)
-    pref[trop] = w.MAP[trop] / 1000.0  # tropical towers sit mostly in humid forests
-    prob = np.zeros(w.n_land)
-    for k, (*_, share) in enumerate(SITE_REGIONS):
-        sel = region == k
-        if sel.any() and pref[sel].sum() > 0:
-            prob[sel] = share * pref[sel] / pref[sel].sum()
-    prob /= prob.sum()
-    n = min(int(n_sites), w.n_land)
-    pix = rng.choice(w.n_land, size=n, replace=False, p=prob)
-    return np.sort(pix), region
+def __getattr__(name):  # PEP 562: the site functions live in demo_sites (which imports this module)
+    if name in _SITE_NAMES:
+        from . import demo_sites
 
-
-def demo_site_observations(seed: int, n_sites: int = 200, years=(1989, 2018), resolution: float = 0.5, *,
-                           record_years=(1991, 2014), noise: float = 0.10, site_bias: float = 0.10,
-                           gap_fraction: float = 0.08) -> xr.Dataset:
-    """FLUXNET-like monthly site observations of the demo world's true ER (the standard site table).
-
-    Sites are land pixels of the world drawn with FLUXNET2015-like regional shares
-    (:data:`SITE_REGIONS`); each site has a record of 2-15 years within ``record_years`` ∩ ``years``.
-    Observations (our formulation): RECO_NT = ER_true · b_site · (1 + noise·ε₁) + 0.1·ε₂ with a
-    lognormal site representativeness factor b_site (sd ``site_bias``), and RECO_DT = RECO_NT ·
-    (1.01 + 0.05·ε₃); months outside the record and a random ``gap_fraction`` are NaN (−9999 in the
-    files). Tower meteorology = grid-cell values + small noise.
-
-    Returns
-    -------
-    xarray.Dataset
-        dims (site, time): RECO_NT, RECO_DT, RECO_true [gC m-2 d-1, release > 0], NEE_QC [fraction],
-        TA [degC], SW_IN [W m-2], VPD [hPa], P [mm d-1], SWC [%]; coords site (id), lat, lon, PFT (IGBP
-        name), climate_zone, MAT [degC], MAP [mm yr-1], region. Same ``seed``/``years``/``resolution``
-        -> same world as :func:`demo_drivers`.
-    """
-    months = _months(years)
-    w = _world(int(seed), float(resolution))
-    rng = np.random.default_rng([int(seed), 3, int(n_sites)])
-    pix, region = _site_pixels(w, n_sites, rng)
-    n = pix.size
-    vals = _generate(w, months, pix)
-    truth = vals["ER_true"].T.astype(float)  # (site, time)
-    y_lo, y_hi = max(months[0].year, record_years[0]), min(months[-1].year, record_years[1])
-    if y_lo > y_hi:
-        y_lo, y_hi = months[0].year, months[-1].year
-    length = np.clip(rng.geometric(1 / 6.0, n) + 1, 2, 15)
-    length = np.minimum(length, y_hi - y_lo + 1)
-    first = y_lo + (rng.random(n) * (y_hi - y_lo + 2 - length)).astype(int)
-    yr = months.year.to_numpy()
-    inrec = (yr[None, :] >= first[:, None]) & (yr[None, :] < (first + length)[:, None])
-    gaps = rng.random(inrec.shape) < gap_fraction
-    obs_ok = inrec & ~gaps
-    b = np.exp(site_bias * rng.standard_normal(n) - site_bias**2 / 2)
-    e1, e2, e3 = rng.standard_normal((3,) + truth.shape)
-    nt = np.clip(truth * b[:, None] * (1 + noise * e1) + 0.1 * e2, 0.0, None)
-    dt = nt * (1.01 + 0.05 * e3)
-    nt[~obs_ok] = np.nan
-    dt[~obs_ok] = np.nan
-    qc = np.where(obs_ok, np.round(0.5 + 0.5 * rng.random(truth.shape), 3), np.nan)
-
-    def met(v, sd):
-        x = vals[v].T.astype(float) + sd * rng.standard_normal(truth.shape)
-        return np.where(inrec, x, np.nan)
-
-    dim = months.days_in_month.to_numpy()[None, :]
-    pfts = np.array(PFTS)[w.pft[pix]]
-    prefixes = [SITE_REGIONS[r][1] for r in region[pix]]
-    ids = [f"{p}-{chr(65 + k // 676)}{chr(65 + (k // 26) % 26)}{chr(65 + k % 26)}"
-           for k, p in enumerate(prefixes)]
-    ds = xr.Dataset(
-        {
-            "RECO_NT": (("site", "time"), nt, {"units": "gC m-2 d-1", "long_name": "ER, night-time partitioning (demo)"}),
-            "RECO_DT": (("site", "time"), dt, {"units": "gC m-2 d-1", "long_name": "ER, day-time partitioning (demo)"}),
-            "RECO_true": (("site", "time"), truth, {"units": "gC m-2 d-1", "long_name": "true ER of the site's grid cell"}),
-            "NEE_QC": (("site", "time"), qc, {"units": "1", "long_name": "fraction of good-quality data"}),
-            "TA": (("site", "time"), met("TA", 0.3), {"units": "degC"}),
-            "SW_IN": (("site", "time"), met("SW_IN", 5.0), {"units": "W m-2"}),
-            "VPD": (("site", "time"), np.clip(met("VPD", 0.3), 0, None), {"units": "hPa"}),
-            "P": (("site", "time"), np.clip(met("P", 5.0), 0, None) / dim, {"units": "mm d-1"}),
-            "SWC": (("site", "time"), np.clip(met("SWC", 0.01), 0.01, None) * 100.0, {"units": "%"}),
-        },
-        coords={
-            "site": np.array(ids), "time": months,
-            "lat": ("site", w.plat[pix] + (rng.random(n) - 0.5) * w.resolution * 0.8, {"units": "degrees_north"}),
-            "lon": ("site", w.plon[pix] + (rng.random(n) - 0.5) * w.resolution * 0.8, {"units": "degrees_east"}),
-            "PFT": ("site", pfts), "climate_zone": ("site", climate_zone(w.MAT[pix])),
-            "MAT": ("site", w.MAT[pix], {"units": "degC"}), "MAP": ("site", w.MAP[pix], {"units": "mm yr-1"}),
-            "region": ("site", np.array([SITE_REGIONS[r][0] for r in region[pix]])),
-        },
-        attrs={"title": "landcarbon demo flux-site network (synthetic)", "seed": int(seed),
-               "resolution_deg": float(resolution), "time_label": "month start", "truth": "RECO_true"},
-    )
-    return ds
+        return getattr(demo_sites, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -35,8 +35,8 @@ from .climate import climate_zone, relative_humidity, saturation_vapour_pressure
 from .grid import grid_coords
 
 __all__ = ["CRU_VARIABLES", "ERA5_VARIABLES", "FLUXNET_MM_COLUMNS", "read_cru_ts", "read_era5_monthly",
-           "read_fluxnet_monthly", "standardise_grid", "to_resolution", "combine_drivers", "open_drivers",
-           "ERA5_PREFERRED"]
+           "read_fluxnet_monthly", "standardise_grid", "to_resolution", "conservative_regrid", "combine_drivers",
+           "open_drivers", "ERA5_PREFERRED"]
 
 # ----------------------------------------------------------------------------------------------
 # common grid handling
@@ -72,9 +72,11 @@ def to_resolution(ds: xr.Dataset, resolution: float | None) -> xr.Dataset:
     """Put ``ds`` on the standard grid of ``resolution`` [deg].
 
     When the source cell centres nest in the target cells (e.g. CRU 0.5 -> 2 deg) cells are block
-    averaged (NaN ignored; a target cell is land when any source cell is); otherwise (e.g. ERA5's
-    0.25-deg grid whose points sit on cell edges) values are linearly interpolated to the target
-    cell centres (our choice; conservative regridding is left to dedicated tools).
+    averaged (NaN ignored; a target cell is land when any source cell is); when the target is coarser but
+    does not nest (ERA5's 0.25-deg points, which sit on target cell edges) the fields are aggregated
+    conservatively (:func:`conservative_regrid`: area-weighted means of the overlapping source cells, so
+    precipitation and radiation totals are conserved); a finer or similar target is linearly interpolated
+    to the cell centres.
     """
     if resolution is None:
         return ds
@@ -96,10 +98,81 @@ def to_resolution(ds: xr.Dataset, resolution: float | None) -> xr.Dataset:
             if out[v].dtype == np.float64 and v in floats and floats[v].dtype == np.float32:
                 out[v] = out[v].astype("float32")
         return out.assign_coords(lat=tlat, lon=tlon)
+    dlon = float(np.median(np.diff(lon))) if lon.size > 1 else float(resolution)
+    if resolution >= 1.5 * max(dlat, dlon):
+        return conservative_regrid(ds, resolution)
     pad = ds.isel(lon=[-1]).assign_coords(lon=ds["lon"].values[-1:] - 360.0)
     pad2 = ds.isel(lon=[0]).assign_coords(lon=ds["lon"].values[:1] + 360.0)
     ext = xr.concat([pad, ds, pad2], dim="lon")
     return ext.interp(lat=tlat, lon=tlon, method="linear")
+
+
+def _edges(centres: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Cell edges of a regular axis from its centres (clipped to [lo, hi])."""
+    c = np.asarray(centres, dtype=float)
+    d = float(np.median(np.diff(c))) if c.size > 1 else 1.0
+    return np.clip(np.concatenate([c - d / 2, c[-1:] + d / 2]), lo, hi)
+
+
+def _overlap_lat(src_edges: np.ndarray, dst_edges: np.ndarray) -> np.ndarray:
+    """(n_dst, n_src) overlap of latitude bands measured in sin(latitude) (proportional to area)."""
+    s0, s1 = np.sin(np.deg2rad(src_edges[:-1])), np.sin(np.deg2rad(src_edges[1:]))
+    d0, d1 = np.sin(np.deg2rad(dst_edges[:-1])), np.sin(np.deg2rad(dst_edges[1:]))
+    return np.clip(np.minimum(d1[:, None], s1[None, :]) - np.maximum(d0[:, None], s0[None, :]), 0.0, None)
+
+
+def _overlap_lon(src_edges: np.ndarray, dst_edges: np.ndarray) -> np.ndarray:
+    """(n_dst, n_src) overlap of longitude intervals [deg], periodic in 360 degrees."""
+    out = np.zeros((dst_edges.size - 1, src_edges.size - 1))
+    for shift in (-360.0, 0.0, 360.0):
+        s0, s1 = src_edges[:-1] + shift, src_edges[1:] + shift
+        out += np.clip(np.minimum(dst_edges[1:, None], s1[None, :]) - np.maximum(dst_edges[:-1, None], s0[None, :]),
+                       0.0, None)
+    return out
+
+
+def conservative_regrid(ds: xr.Dataset, resolution: float) -> xr.Dataset:
+    """First-order conservative aggregation of a regular lat-lon grid onto the standard grid of
+    ``resolution`` [deg] (e.g. ERA5 0.25° → 2°).
+
+    Each target value is the area-weighted mean of the source cells it overlaps, with weights = overlap
+    area on the sphere (overlap in sin(latitude) × overlap in longitude; Jones 1999,
+    doi:10.1175/1520-0493(1999)127<2204:FOSOCR>2.0.CO;2). Missing source values (NaN, e.g. ocean) drop out
+    of numerator and denominator, so a target value is the mean over its valid area; it is NaN when no
+    source cell is valid. Area integrals of fluxes (precipitation, radiation) are therefore conserved over
+    fully covered cells, which bilinear point samples of a 0.25° field at 2° cell centres are not.
+    Source cells are centred on the source coordinates (ERA5 points at 0.25° steps: cells of ±0.125°).
+    """
+    tlat, tlon = grid_coords(resolution)
+    lat_e = _edges(ds["lat"].values, -90.0, 90.0)
+    lon = ds["lon"].values.astype(float)
+    lon_e = _edges(lon, -1e9, 1e9)
+    tlat_e = _edges(tlat, -90.0, 90.0)
+    tlon_e = _edges(tlon, -1e9, 1e9)
+    A = _overlap_lat(lat_e, tlat_e)                       # (nlat_t, nlat_s)
+    B = _overlap_lon(lon_e, tlon_e)                       # (nlon_t, nlon_s)
+
+    def regrid(x):
+        valid = np.isfinite(x)
+        num = np.einsum("ij,...jk,lk->...il", A, np.where(valid, x, 0.0), B, optimize=True)
+        den = np.einsum("ij,...jk,lk->...il", A, valid.astype(float), B, optimize=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / den, np.nan)
+
+    out = {}
+    for v in ds.data_vars:
+        da = ds[v]
+        if not {"lat", "lon"} <= set(da.dims) or da.dtype.kind not in "fiu":
+            continue
+        r = xr.apply_ufunc(regrid, da.astype("float64"), input_core_dims=[["lat", "lon"]],
+                           output_core_dims=[["lat_t", "lon_t"]], dask="parallelized", output_dtypes=[np.float64],
+                           dask_gufunc_kwargs={"output_sizes": {"lat_t": tlat.size, "lon_t": tlon.size}})
+        r = r.rename(lat_t="lat", lon_t="lon").assign_coords(lat=tlat, lon=tlon)
+        out[v] = r.astype(da.dtype if da.dtype.kind == "f" else "float32").assign_attrs(
+            {**da.attrs, "regridding": f"first-order conservative to {resolution} deg"})
+    res = xr.Dataset(out)
+    res.attrs.update(ds.attrs)
+    return res
 
 
 def _month_start(ds: xr.Dataset, where: str) -> xr.Dataset:
@@ -404,152 +477,9 @@ def read_era5_monthly(paths: Iterable[Path | str], *, years=None, resolution: fl
 
 
 # ----------------------------------------------------------------------------------------------
-# FLUXNET2015 monthly
+# FLUXNET2015 monthly: see landcarbon.world.fluxnet (re-exported here)
 # ----------------------------------------------------------------------------------------------
-#: FULLSET_MM column -> (standard name, units at MM resolution).
-FLUXNET_MM_COLUMNS = {
-    "RECO_NT_VUT_REF": ("RECO_NT", "gC m-2 d-1"),
-    "RECO_DT_VUT_REF": ("RECO_DT", "gC m-2 d-1"),
-    "GPP_NT_VUT_REF": ("GPP_NT", "gC m-2 d-1"),
-    "GPP_DT_VUT_REF": ("GPP_DT", "gC m-2 d-1"),
-    "NEE_VUT_REF": ("NEE", "gC m-2 d-1"),
-    "NEE_VUT_REF_QC": ("NEE_QC", "1"),
-    "TA_F": ("TA", "degC"),
-    "TS_F_MDS_1": ("TS", "degC"),
-    "SW_IN_F": ("SW_IN", "W m-2"),
-    "VPD_F": ("VPD", "hPa"),
-    "P_F": ("P", "mm d-1"),
-    "SWC_F_MDS_1": ("SWC", "%"),
-}
-_FLX_NAME = re.compile(r"FLX_(?P<site>[A-Z]{2}-[A-Za-z0-9]{3})_FLUXNET2015_(?P<product>[A-Z]+)_(?P<res>[A-Z]{2})_"
-                       r"(?P<y0>\d{4})-(?P<y1>\d{4})_(?P<ver>\d+-\d+)\.csv$")
-
-
-def _read_site_metadata(meta, folder: Path | None) -> pd.DataFrame:
-    if meta is None:
-        return pd.DataFrame(columns=["lat", "lon", "PFT"]).rename_axis("site")
-    if isinstance(meta, pd.DataFrame):
-        df = meta.copy()
-    elif isinstance(meta, dict):
-        df = pd.DataFrame.from_dict(meta, orient="index").rename_axis("SITE_ID").reset_index()
-    else:
-        p = Path(meta)
-        if not p.is_absolute() and folder is not None and not p.is_file():
-            p = folder / p
-        if not p.is_file():
-            raise DataError(located("site metadata file not found", where=str(p),
-                                    fix="give a CSV with SITE_ID, LOCATION_LAT, LOCATION_LONG, IGBP (FLUXNET site list)"))
-        df = pd.read_csv(p, encoding="utf-8-sig")
-    ren = {"SITE_ID": "site", "LOCATION_LAT": "lat", "LOCATION_LONG": "lon", "IGBP": "PFT",
-           "latitude": "lat", "longitude": "lon", "pft": "PFT"}
-    df = df.rename(columns={k: v for k, v in ren.items() if k in df.columns})
-    miss = [c for c in ("site", "lat", "lon") if c not in df.columns]
-    if miss:
-        raise DataError(located(f"site metadata lacks columns {miss}", where=str(meta),
-                                fix="columns SITE_ID, LOCATION_LAT, LOCATION_LONG (and IGBP) are needed"))
-    return df.set_index("site")
-
-
-def read_fluxnet_monthly(paths: Iterable[Path | str], *, metadata=None, years=None, **ignored) -> xr.Dataset:
-    """Read FLUXNET2015 FULLSET (or SUBSET) monthly files ``FLX_<SITE>_FLUXNET2015_FULLSET_MM_*.csv``.
-
-    Columns are selected by name (order is not guaranteed across sites; unknown columns are
-    ignored); ``TIMESTAMP`` is ``YYYYMM``; -9999 marks missing values. Monthly fluxes are means of
-    daily values [gC m-2 d-1]; ``NEE_VUT_REF_QC`` at MM is the fraction of good data.
-
-    Parameters
-    ----------
-    paths : list of path
-        The MM files (one per site).
-    metadata : path, DataFrame or dict, optional
-        Site coordinates and PFT: CSV with ``SITE_ID, LOCATION_LAT, LOCATION_LONG, IGBP`` (the FLUXNET
-        site list; a relative path is looked up beside the MM files). Without it lat/lon are NaN.
-    years : (int, int), optional
-        Inclusive year range to keep.
-    **ignored
-        Demo-only arguments accepted so one call works for both sources.
-
-    Returns
-    -------
-    xarray.Dataset
-        Standard site table (dims site, time; see module docstring); ``MAT`` [degC] and ``MAP``
-        [mm yr-1] from the site record when the metadata lack them; ``climate_zone`` from MAT.
-    """
-    paths = sorted(Path(p) for p in paths)
-    if not paths:
-        raise DataError(located("no FLUXNET2015 monthly file given", where="read_fluxnet_monthly"))
-    frames = {}
-    for p in paths:
-        m = _FLX_NAME.search(p.name)
-        if not m:
-            raise DataError(located("file name is not a FLUXNET2015 file name", where=str(p),
-                                    fix="expected FLX_<CC-SSS>_FLUXNET2015_FULLSET_MM_<YYYY>-<YYYY>_<v>-<v>.csv"))
-        if m["res"] != "MM":
-            raise DataError(located(f"resolution {m['res']!r} is not monthly", where=str(p),
-                                    fix="pass the *_MM_* files here; half-hourly files go to landcarbon.flux.io"))
-        try:
-            df = pd.read_csv(p, na_values=[-9999, "-9999", -9999.0], encoding="utf-8-sig", low_memory=False)
-        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            raise DataError(located(f"cannot parse CSV ({exc})", where=str(p), fix="re-download the file")) from exc
-        df.columns = [c.strip() for c in df.columns]
-        if "TIMESTAMP" not in df.columns:
-            hint = " (this looks like an HH/HR/WW file)" if "TIMESTAMP_START" in df.columns else ""
-            raise DataError(located(f"column TIMESTAMP missing{hint}", where=f"{p}, header",
-                                    fix="monthly FULLSET files start with a TIMESTAMP column (YYYYMM)"))
-        if not any(c in df.columns for c in ("RECO_NT_VUT_REF", "RECO_DT_VUT_REF")):
-            raise DataError(located("neither RECO_NT_VUT_REF nor RECO_DT_VUT_REF present", where=f"{p}, header",
-                                    fix="use the FULLSET product (SUBSET lacks some partitioning columns)"))
-        ts = df["TIMESTAMP"]
-        s = ts.astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
-        bad = ~s.str.fullmatch(r"\d{6}") | ~s.str[4:6].isin([f"{k:02d}" for k in range(1, 13)])
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(located(f"TIMESTAMP {ts.iloc[row]!r} is not YYYYMM", where=f"{p}, line {row + 2}, column TIMESTAMP",
-                                    fix="monthly files use integer YYYYMM stamps"))
-        time = pd.to_datetime(s, format="%Y%m")
-        if time.duplicated().any():
-            row = int(np.flatnonzero(time.duplicated().to_numpy())[0])
-            raise DataError(located(f"duplicate month {s.iloc[row]}", where=f"{p}, line {row + 2}"))
-        cols = {}
-        for col, (name, _) in FLUXNET_MM_COLUMNS.items():
-            if col in df.columns:
-                vals = pd.to_numeric(df[col], errors="coerce")
-                nonnum = vals.isna() & df[col].notna()
-                if nonnum.any():
-                    row = int(np.flatnonzero(nonnum.to_numpy())[0])
-                    raise DataError(located(f"non-numeric value {df[col].iloc[row]!r}", where=f"{p}, line {row + 2}, column {col}",
-                                            fix="numbers only; missing = -9999"))
-                cols[name] = vals.to_numpy(dtype=float)
-        frames[m["site"]] = pd.DataFrame(cols, index=pd.DatetimeIndex(time, name="time"))
-    sites = sorted(frames)
-    t0 = min(f.index.min() for f in frames.values())
-    t1 = max(f.index.max() for f in frames.values())
-    time = pd.date_range(t0, t1, freq="MS")
-    names = sorted({c for f in frames.values() for c in f.columns})
-    data = {n: np.full((len(sites), time.size), np.nan) for n in names}
-    for i, s in enumerate(sites):
-        f = frames[s].reindex(time)
-        for n in f.columns:
-            data[n][i] = f[n].to_numpy()
-    units = {v[0]: v[1] for v in FLUXNET_MM_COLUMNS.values()}
-    ds = xr.Dataset({n: (("site", "time"), data[n], {"units": units[n]}) for n in names},
-                    coords={"site": np.array(sites), "time": time})
-    meta = _read_site_metadata(metadata, paths[0].parent)
-    lat = np.array([float(meta["lat"].get(s, np.nan)) if s in meta.index else np.nan for s in sites])
-    lon = np.array([float(meta["lon"].get(s, np.nan)) if s in meta.index else np.nan for s in sites])
-    pft = np.array([str(meta["PFT"].get(s, "unknown")) if ("PFT" in meta and s in meta.index) else "unknown"
-                    for s in sites])
-    mat = ds["TA"].mean("time").values if "TA" in ds else np.full(len(sites), np.nan)
-    if "MAT" in meta.columns:
-        mat = np.array([float(meta["MAT"].get(s, m)) for s, m in zip(sites, mat)])
-    map_ = (ds["P"].mean("time").values * 365.25) if "P" in ds else np.full(len(sites), np.nan)
-    ds = ds.assign_coords(lat=("site", lat, {"units": "degrees_north"}), lon=("site", lon, {"units": "degrees_east"}),
-                          PFT=("site", pft), MAT=("site", mat, {"units": "degC"}),
-                          MAP=("site", map_, {"units": "mm yr-1"}), climate_zone=("site", climate_zone(mat)))
-    if years is not None:
-        ds = ds.sel(time=slice(f"{int(years[0])}-01-01", f"{int(years[1])}-12-31"))
-    ds.attrs.update({"title": "FLUXNET2015 monthly site table", "time_label": "month start"})
-    return ds
+from .fluxnet import FLUXNET_MM_COLUMNS, read_fluxnet_monthly  # noqa: E402,F401
 
 
 # ----------------------------------------------------------------------------------------------
@@ -562,7 +492,7 @@ ERA5_PREFERRED = ("RH", "SW_IN", "SWC")
 def combine_drivers(cru: xr.Dataset, era5: xr.Dataset, variables=ERA5_PREFERRED) -> xr.Dataset:
     """CRU TS drivers with ``variables`` taken from ERA5 (as in the seed study), on the CRU grid.
 
-    ERA5 is put on the CRU grid with :func:`to_resolution` (linear interpolation for the 0.25-deg
+    ERA5 is put on the CRU grid with :func:`to_resolution` (conservative aggregation of the 0.25-deg
     ERA5 grid) and masked to CRU land; months common to both are kept.
     """
     res = float(np.median(np.diff(cru["lat"].values)))

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .errors import ConfigError, DataError, located
-from .units import G_PER_PG, grid_cell_area_m2
+from ..errors import ConfigError, DataError, located
+from ..units import G_PER_PG, grid_cell_area_m2
 
 __all__ = ["DEFAULT_FEATURES", "STATIC_FEATURES", "add_static_features", "site_training_table",
            "regression_metrics", "make_forest", "grouped_cv", "CVResult", "fit_ensemble", "Ensemble",
@@ -96,7 +96,7 @@ def site_training_table(sites: xr.Dataset, drivers: xr.Dataset, *, target: str =
         Columns ``site``, ``time``, ``lat``, ``lon``, ``PFT_site`` (if any), the features, ``target``
         (named as given) and ``extra``; rows with a missing target or predictor are dropped.
     """
-    from .world.grid import nearest_cell
+    from ..world.grid import nearest_cell
 
     if target not in sites:
         raise DataError(located(f"target {target!r} not in the site table", where="site_training_table",
@@ -214,15 +214,18 @@ class CVResult:
 
 
 def grouped_cv(table: pd.DataFrame, features=None, target: str | None = None, *, n_splits: int = 10,
-               seed: int = 0, **forest_kw) -> CVResult:
+               seed: int = 0, metric_scale=None, **forest_kw) -> CVResult:
     """Leave-sites-out cross-validation of the random forest (``GroupKFold``, groups = site).
 
     Sites are shuffled with ``seed`` before being dealt into ``n_splits`` folds, so every site is a
-    test site exactly once and never appears in its own training folds (asserted).
+    test site exactly once and never appears in its own training folds (asserted). ``metric_scale``
+    (one factor per row, e.g. the days of the month) rescales observations and predictions before the
+    metrics are computed (e.g. gC m-2 d-1 → gC m-2 month-1); the predictions stay in model units.
     """
     from sklearn.model_selection import GroupKFold
 
     X, y, feats, target = _xy(table, features, target)
+    sc = np.ones(y.shape) if metric_scale is None else np.asarray(metric_scale, dtype=float)
     sites = table["site"].to_numpy().astype(str)
     uniq = np.unique(sites)
     if uniq.size < n_splits:
@@ -240,13 +243,14 @@ def grouped_cv(table: pd.DataFrame, features=None, target: str | None = None, *,
         rf = make_forest(seed + 1000 + k, **forest_kw).fit(X[tr], y[tr])
         oof[te] = rf.predict(X[te])
         fold[te] = k
-        mtr = regression_metrics(y[tr], rf.predict(X[tr]))
-        mte = regression_metrics(y[te], oof[te])
+        mtr = regression_metrics(y[tr] * sc[tr], rf.predict(X[tr]) * sc[tr])
+        mte = regression_metrics(y[te] * sc[te], oof[te] * sc[te])
         train_m.append(mtr)
         rows.append({"fold": k, "n_test_sites": int(np.unique(groups[te]).size),
                      **{f"train_{a}": b for a, b in mtr.items()}, **{f"test_{a}": b for a, b in mte.items()}})
     train = {key: float(np.mean([m[key] for m in train_m])) for key in ("r2", "rmse", "mae", "rmsle", "bias")}
-    return CVResult(prediction=oof, fold=fold, train=train, test=regression_metrics(y, oof), per_fold=pd.DataFrame(rows))
+    return CVResult(prediction=oof, fold=fold, train=train, test=regression_metrics(y * sc, oof * sc),
+                    per_fold=pd.DataFrame(rows))
 
 
 @dataclass
@@ -463,20 +467,20 @@ def er_annual_product(er_annual: xr.DataArray, drivers: xr.Dataset, *, er_sd: xr
 def write_netcdf(ds: xr.Dataset, path, *, compress: bool = True):
     """Write ``ds`` atomically (temporary file + rename), float variables zlib-compressed, as CF-1.10
     (:func:`landcarbon.publish.cf.write_cf_netcdf`; :func:`landcarbon.trends.load_er_products` reads it back)."""
-    from .publish.cf import write_cf_netcdf
+    from ..publish.cf import write_cf_netcdf
 
     return write_cf_netcdf(ds, path, compress=compress)
 
 
 def literature_global_er() -> pd.DataFrame:
-    """Global annual ER [PgC yr-1] (mean ± sd over years) as quoted in the seed study (Li et al.,
-    seed 004, research content 2) — LITERATURE values, not computed here.
+    """Global annual ER [PgC yr-1] (mean ± SD of the annual values) as compiled by Li et al. (FLUXNET2015
+    upscaling with DT-RH partitioning; presented, not yet published) — PUBLISHED values, not computed here.
 
-    The FLUXCOM NT/DT numbers attributed to Jung et al. (2020, doi:10.5194/bg-17-1343-2020) could not
-    be found in that paper's abstract (science brief §d.1): treat them as unverified.
+    The FLUXCOM NT/DT numbers the compilation attributes to Jung et al. (2020, doi:10.5194/bg-17-1343-2020)
+    could not be found in that paper's abstract: treat them as unverified.
     """
     rows = [
-        ("DT-RH upscaled (seed study)", "1989-2018", 122.77, 0.73, "0.5°", "Li et al. (seed 004)"),
+        ("DT-RH upscaled (Li et al.)", "1989-2018", 122.77, 0.73, "0.5°", "Li et al. (presented)"),
         ("FLUXCOM NT", "1989-2018", 115.51, 0.31, "0.5°", "Jung et al. 2020 (as quoted; unverified)"),
         ("FLUXCOM DT", "1989-2018", 116.21, 0.31, "0.5°", "Jung et al. 2020 (as quoted; unverified)"),
         ("BCC-CSM2-MR (CMIP6)", "1980-2014", 130.04, 3.90, "1.125°", "Wu et al. 2018"),
@@ -487,13 +491,16 @@ def literature_global_er() -> pd.DataFrame:
         ("DLEM (TRENDY)", "1980-2010", 103.83, 2.85, "0.5°", "Tian et al. 2015"),
     ]
     df = pd.DataFrame(rows, columns=["product", "period", "ER_PgC_yr", "sd_PgC_yr", "resolution", "reference"])
-    df["kind"] = "literature"
+    df["kind"] = "published"
     return df
 
 
 def literature_cv_metrics() -> pd.DataFrame:
-    """RF evaluation statistics of the seed study (train/test R², RMSE, MAE, RMSLE; units of RMSE/MAE
-    not stated in the slides) — LITERATURE values."""
+    """Random-forest evaluation statistics reported by Li et al. (train/test R², RMSE, MAE, RMSLE) —
+    PUBLISHED values. Their units are not stated. RMSE ≈ 26 with R² ≈ 0.71 implies a target SD of
+    ≈ 26/√0.29 ≈ 49; monthly FLUXNET2015 RECO totals have an SD of ≈ 80 gC m-2 month-1 (2.6 gC m-2 d-1) over
+    the 171 towers, so the units are most likely gC m-2 month-1 on a smaller or filtered set of
+    tower-months (our inference, not stated by the study). We report our skill in gC m-2 month-1."""
     return pd.DataFrame({"train": [0.713, 26.462, 18.528, 0.401], "test": [0.715, 26.322, 18.525, 0.402]},
                         index=["r2", "rmse", "mae", "rmsle"])
 
