@@ -647,6 +647,7 @@ def _execute(analysis: Analysis, params: dict[str, Any], root: Path, out_dir: Pa
             "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
             "packages": inputs.get("packages"), "git": _git_commit(root), "platform": platform.platform(),
             "log": os.path.relpath(log_path, root), "run_id": token, "outputs": outputs,
+            "cluster": _cluster_record(scheduler),
         }
         write_json_atomic(stage_res / "provenance.json", prov)
         entry = {"key": key, "analysis": analysis.name, "run_id": token,
@@ -666,6 +667,16 @@ def _execute(analysis: Analysis, params: dict[str, Any], root: Path, out_dir: Pa
             if execution is not None and execution.alive():
                 execution.stop()
             shutil.rmtree(stage_root, ignore_errors=True)
+
+
+def _cluster_record(scheduler: str | None) -> dict:
+    """Where the dask tasks ran: the cluster's workers, threads and memory (landcarbon.scale.cluster_facts)."""
+    from ..scale import cluster_facts
+
+    try:
+        return cluster_facts(scheduler if scheduler else False)
+    except Exception as exc:  # noqa: BLE001 - the run succeeded; the record says what could not be read
+        return {"scheduler": scheduler or "local threaded", "error": f"{type(exc).__name__}: {exc}"}
 
 
 def _cache_state(name: str, key: str, cache_file: Path, final_nb: Path) -> tuple[bool, str]:

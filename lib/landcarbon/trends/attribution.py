@@ -47,15 +47,31 @@ def detrend(da: xr.DataArray, dim: str = "year", method: str = "sen") -> xr.Data
     """
     if dim not in da.dims:
         raise DataError(located(f"dimension {dim!r} not found", where=str(da.name), fix="pass dim="))
+    if method not in ("sen", "ols"):
+        raise ConfigError(located(f"unknown detrending method {method!r}", where="detrend",
+                                  fix="use 'sen' or 'ols'"))
     x = da.transpose(..., dim)
-    vals = np.asarray(x.values, dtype=float)
+    if x.chunks is not None:  # dask: one task per chunk of whole series (single-threaded kernel)
+        x = x.chunk({dim: -1}).astype(float)
+        out = xr.apply_ufunc(_detrend_block, x, kwargs={"method": method, "parallel": False},
+                             input_core_dims=[[dim]], output_core_dims=[[dim]], dask="parallelized",
+                             output_dtypes=[np.float64]).transpose(*da.dims)
+        out.attrs = dict(da.attrs, detrended=method)
+        return out
+    out = x.copy(data=_detrend_block(np.asarray(x.values, dtype=float), method=method)).transpose(*da.dims)
+    out.attrs = dict(da.attrs, detrended=method)
+    return out
+
+
+def _detrend_block(vals: np.ndarray, *, method: str, parallel: bool = True) -> np.ndarray:
+    """Residuals of :func:`detrend` for an array (..., time) (NumPy; one dask chunk at a time)."""
     t = _index(vals.shape[-1])
     if method == "sen":
         from .mk import sens_slope
 
-        r = sens_slope(vals)
+        r = sens_slope(vals, parallel=parallel)
         fit = r["intercept"][..., None] + r["slope"][..., None] * t
-    elif method == "ols":
+    else:
         ok = ~np.isnan(vals)
         n = ok.sum(-1)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -64,12 +80,7 @@ def detrend(da: xr.DataArray, dim: str = "year", method: str = "sen") -> xr.Data
             dt = np.where(ok, t - tm[..., None], 0.0)
             slope = np.nansum(dt * (vals - xm[..., None]), -1) / np.sum(dt * dt, -1)
         fit = xm[..., None] + slope[..., None] * (t - tm[..., None])
-    else:
-        raise ConfigError(located(f"unknown detrending method {method!r}", where="detrend",
-                                  fix="use 'sen' or 'ols'"))
-    out = x.copy(data=vals - fit).transpose(*da.dims)
-    out.attrs = dict(da.attrs, detrended=method)
-    return out
+    return vals - fit
 
 
 def _pixel_matrix(target, drivers, dim, detrend_method):
@@ -120,8 +131,49 @@ def partial_correlation(target: xr.DataArray, drivers: Mapping[str, xr.DataArray
         years or a singular correlation matrix are NaN. Equation: ρ_{0j·rest} = −P_{0j}/√(P_00 P_jj),
         P the inverse of the correlation matrix (e.g. Whittaker 1990; brief §d.3).
     """
-    names, other, tmpl, X, lead = _pixel_matrix(target, drivers, dim, detrend_method)
+    if detrend_method:
+        target = detrend(target, dim, detrend_method)
+        drivers = {k: detrend(v, dim, detrend_method) for k, v in drivers.items()}
+    names = list(drivers)
+    if not names:
+        raise ConfigError(located("no drivers given", where="partial_correlation"))
+    arrs = xr.broadcast(target, *[drivers[k] for k in names])
+    other = [d for d in arrs[0].dims if d != dim]
+    V = len(arrs)
+    if any(a.chunks is not None for a in arrs):  # dask: one task per chunk of pixels, whole series
+        import dask.array as dsa
+
+        data = dsa.stack([dsa.asarray(a.transpose(*other, dim).data).astype(float) for a in arrs], axis=-2)
+        stacked = xr.DataArray(data, dims=(*other, "_variable", dim)).chunk({"_variable": -1, dim: -1})
+        res = xr.apply_ufunc(_partial_block, stacked, input_core_dims=[["_variable", dim]],
+                             output_core_dims=[["_partial_stat"]], dask="parallelized", output_dtypes=[np.float64],
+                             dask_gufunc_kwargs={"output_sizes": {"_partial_stat": 2 * (V - 1) + 1}})
+        res = res.data
+    else:
+        X = np.stack([np.asarray(a.transpose(*other, dim).values, float) for a in arrs], axis=-2)
+        res = _partial_block(X)
+    coords = {c: v for c, v in arrs[0].coords.items() if dim not in v.dims}
+    out = xr.Dataset(coords=coords)
+    for j, nm in enumerate(names):
+        out[f"r_{nm}"] = (other, res[..., j], {"long_name": f"partial correlation of "
+                          f"{target.name or 'target'} with {nm} given the other drivers", "units": "1"})
+        out[f"p_{nm}"] = (other, res[..., V - 1 + j], {"long_name": f"two-sided p of r_{nm} (t-test)",
+                                                       "units": "1"})
+    out["n"] = (other, res[..., -1].astype(np.int64), {"long_name": "complete years used"})
+    out.attrs = {"drivers": ",".join(names), "detrended": str(detrend_method), "controls": V - 2}
+    from ..scale import persist
+
+    return persist(out)
+
+
+def _partial_block(X: np.ndarray) -> np.ndarray:
+    """Partial correlations of :func:`partial_correlation` for X (..., V, T) (variable 0 = target).
+
+    Returns (..., 2(V−1)+1): r of drivers 1..V−1, their p-values, and the complete years used.
+    """
+    lead = X.shape[:-2]
     V, T = X.shape[-2:]
+    X = X.reshape(-1, V, T)
     ok = np.all(np.isfinite(X), axis=1)                    # (P, T) complete years
     n = ok.sum(-1)
     k = V - 2
@@ -135,26 +187,18 @@ def partial_correlation(target: xr.DataArray, drivers: Mapping[str, xr.DataArray
     good = (n >= k + 4) & np.all(np.isfinite(R), axis=(1, 2))
     R[~good] = np.eye(V)
     # singular matrices (perfectly collinear drivers) -> NaN
-    cond = np.linalg.cond(R)
+    cond = np.linalg.cond(R) if R.shape[0] else np.zeros(0)
     good &= np.isfinite(cond) & (cond < 1e12)
     R[~good] = np.eye(V)
-    P = np.linalg.inv(R)
+    P = np.linalg.inv(R) if R.shape[0] else R
     r = -P[:, 0, 1:] / np.sqrt(P[:, 0, 0][:, None] * np.einsum("pvv->pv", P)[:, 1:])
     r[~good] = np.nan
     df = (n - 2 - k).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         tstat = r * np.sqrt(df[:, None] / (1.0 - r * r))
         p = 2.0 * stats.t.sf(np.abs(tstat), df[:, None])
-    coords = {c: v for c, v in tmpl.coords.items() if dim not in v.dims}
-    out = xr.Dataset(coords=coords)
-    for j, nm in enumerate(names):
-        out[f"r_{nm}"] = (other, r[:, j].reshape(lead), {"long_name": f"partial correlation of "
-                          f"{target.name or 'target'} with {nm} given the other drivers", "units": "1"})
-        out[f"p_{nm}"] = (other, p[:, j].reshape(lead), {"long_name": f"two-sided p of r_{nm} (t-test)",
-                                                         "units": "1"})
-    out["n"] = (other, np.where(good, n, 0).reshape(lead), {"long_name": "complete years used"})
-    out.attrs = {"drivers": ",".join(names), "detrended": str(detrend_method), "controls": k}
-    return out
+    out = np.concatenate([r, p, np.where(good, n, 0)[:, None].astype(float)], axis=1)
+    return out.reshape(*lead, out.shape[-1])
 
 
 def dominant_driver(part: xr.Dataset, temperature: Sequence[str] = ("TA",),
@@ -227,16 +271,25 @@ def rf_importance(target: xr.DataArray, drivers: Mapping[str, xr.DataArray], dim
     """
     from sklearn.ensemble import RandomForestRegressor
 
-    names, other, tmpl, X, lead = _pixel_matrix(target, drivers, dim, detrend_method)
+    lazy = target.chunks is not None or any(v.chunks is not None for v in drivers.values())
+    if lazy:  # only the complete-series mask and the sampled pixels leave the cluster
+        names, other, tmpl, X, lead, complete = _sampled_pixels(target, drivers, dim, detrend_method)
+    else:
+        names, other, tmpl, X, lead = _pixel_matrix(target, drivers, dim, detrend_method)
+        complete = np.flatnonzero(np.all(np.isfinite(X), axis=(1, 2)))
     V, T = X.shape[-2:]
-    complete = np.flatnonzero(np.all(np.isfinite(X), axis=(1, 2)))
     rng = np.random.default_rng(seed)
     pick = np.sort(rng.choice(complete, size=min(max_pixels, complete.size), replace=False))
+    if lazy:
+        X = _pull_pixels(X, pick, lead)
+        rows = np.arange(pick.size)
+    else:
+        rows = pick
     imp = np.full((pick.size, V - 1), np.nan)
-    for q, i in enumerate(pick):
+    for q, (i, row) in enumerate(zip(pick, rows)):
         rf = RandomForestRegressor(n_estimators=n_estimators, max_depth=max_depth, random_state=seed + int(i),
                                    n_jobs=1)
-        rf.fit(X[i, 1:, :].T, X[i, 0, :])
+        rf.fit(X[row, 1:, :].T, X[row, 0, :])
         imp[q] = rf.feature_importances_
     idx = np.unravel_index(pick, lead) if lead else ()
     out = xr.Dataset()
@@ -249,16 +302,43 @@ def rf_importance(target: xr.DataArray, drivers: Mapping[str, xr.DataArray], dim
     return out
 
 
+def _sampled_pixels(target, drivers, dim, detrend_method):
+    """Lazy twin of :func:`_pixel_matrix`: the stacked (..., V, T) dask array and the flat indices of
+    the pixels with complete series (the only thing computed here)."""
+    if detrend_method:
+        target = detrend(target, dim, detrend_method)
+        drivers = {k: detrend(v, dim, detrend_method) for k, v in drivers.items()}
+    names = list(drivers)
+    if not names:
+        raise ConfigError(located("no drivers given", where="rf_importance"))
+    arrs = xr.broadcast(target, *[drivers[k] for k in names])
+    other = [d for d in arrs[0].dims if d != dim]
+    import dask.array as dsa
+
+    X = dsa.stack([dsa.asarray(a.transpose(*other, dim).data).astype(float) for a in arrs], axis=-2)
+    complete = np.flatnonzero(np.asarray(dsa.isfinite(X).all(axis=(-2, -1)).compute()).ravel())
+    return names, other, arrs[0], X, X.shape[:-2], complete
+
+
+def _pull_pixels(X, pick: np.ndarray, lead) -> np.ndarray:
+    """(len(pick), V, T) NumPy array of the picked flat pixel indices of a lazy (..., V, T) array."""
+    idx = np.unravel_index(pick, lead) if lead else ()
+    return np.asarray(X.vindex[tuple(idx)].compute()) if len(pick) else np.zeros((0,) + X.shape[-2:])
+
+
 def lag1_autocorrelation(da: xr.DataArray, dim: str = "year") -> xr.DataArray:
     """Lag-1 autocorrelation along ``dim`` per pixel (biased estimator of pymannkendall's ``__acf``:
     r₁ = Σ_t y_t y_{t+1} / Σ_t y_t², y = x − mean; series with NaN are NaN). Use on detrended data
     to decide between the original and the autocorrelation-corrected Mann–Kendall tests; under
     white noise |r₁| < 1.96/√n with 95 % probability."""
+    if da.chunks is not None:
+        da = da.chunk({dim: -1})
     y = da - da.mean(dim)
     n = da.sizes[dim]
-    num = (y.isel({dim: slice(1, None)}).values * y.isel({dim: slice(0, n - 1)}).values)
+    # .data keeps dask arrays lazy (the same NumPy reductions run per chunk)
+    num = (y.isel({dim: slice(1, None)}).data * y.isel({dim: slice(0, n - 1)}).data)
     ax = y.get_axis_num(dim)
-    r = np.sum(num, axis=ax) / np.sum(y.values ** 2, axis=ax)
+    r = num.sum(axis=ax) / (y.data ** 2).sum(axis=ax)
     out = y.isel({dim: 0}, drop=True).copy(data=r)
     out.name = "r1"
     out.attrs = {"long_name": f"lag-1 autocorrelation along {dim}", "units": "1"}

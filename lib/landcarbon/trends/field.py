@@ -4,7 +4,9 @@
 ``xarray.apply_ufunc(..., dask="parallelized")``: on a NumPy-backed DataArray the kernel uses numba
 threads over pixels; on a dask-backed one every chunk is handled by the single-threaded twin of the
 kernel, so dask (threads, processes or a ``dask.distributed`` cluster) provides the parallelism — one
-level of parallelism at a time.
+level of parallelism at a time. With a distributed client active (``landcarbon run --scheduler``) the
+statistics are persisted on the workers (:func:`landcarbon.scale.persist`), so the maps, shares and
+files derived from them reuse one kernel pass.
 
 :func:`fdr_significance` controls the false discovery rate of the many per-pixel tests
 (Benjamini & Hochberg 1995, doi:10.1111/j.2517-6161.1995.tb02031.x) with the recommendation of
@@ -40,7 +42,7 @@ _DESCRIPTIONS = {
 }
 
 
-def _block(x, *, method, alpha, lag, period, hamed_rao_negative, p_formula, parallel):
+def _mk_block(x, *, method, alpha, lag, period, hamed_rao_negative, p_formula, parallel):
     r = mk_test(x, method, alpha, lag=lag, period=period, hamed_rao_negative=hamed_rao_negative,
                 p_formula=p_formula, parallel=parallel)
     return np.stack([r[k] for k in STAT_NAMES], axis=-1)
@@ -92,11 +94,14 @@ def trend_field(da: xr.DataArray, dim: str = "year", method: str = "original", a
     kw = dict(method=name, alpha=alpha, lag=lag, period=period, hamed_rao_negative=hamed_rao_negative,
               p_formula=p_formula, parallel=not is_dask)
     stats = xr.apply_ufunc(
-        _block, da.astype(np.float64), kwargs=kw,
+        _mk_block, da.astype(np.float64), kwargs=kw,
         input_core_dims=[[dim]], output_core_dims=[["trend_stat"]],
         dask="parallelized", output_dtypes=[np.float64],
         dask_gufunc_kwargs={"output_sizes": {"trend_stat": len(STAT_NAMES)}},
     )
+    from ..scale import persist
+
+    stats = persist(stats)  # on a cluster: computed once, kept on the workers for every later use
     units = da.attrs.get("units", "1")
     out = xr.Dataset(coords={c: v for c, v in da.coords.items() if dim not in v.dims})
     for k, nm in enumerate(STAT_NAMES):

@@ -13,9 +13,32 @@ __all__ = ["load_er_products", "REQUIRED_ANNUAL"]
 REQUIRED_ANNUAL = {"ER": "gC m-2 yr-1", "TA": "degC", "area": "m2"}
 
 
+def _open(path: Path, lazy: bool) -> xr.Dataset:
+    """One product file (``.nc``) or store (``.zarr``), eagerly or with dask chunks sized for the workers."""
+    from ..publish.cf import from_cf
+    from ..scale import grid_chunks, open_lazy
+
+    if not lazy:
+        return from_cf(xr.load_dataset(path) if path.suffix != ".zarr" else xr.open_zarr(path).load())
+    ds = from_cf(open_lazy(path, chunks={}))
+    return ds.chunk(grid_chunks(ds)) if {"lat", "lon"} <= set(ds.dims) else ds
+
+
+def _product(folder: Path, stem: str) -> Path:
+    """``<stem>.zarr`` (written chunk-wise at fine resolution) if present, else ``<stem>.nc``."""
+    z = folder / f"{stem}.zarr"
+    return z if z.is_dir() else folder / f"{stem}.nc"
+
+
 def load_er_products(folder: str | Path | None = None, *, data_source: str = "auto",
-                     monthly: bool = True) -> tuple[xr.Dataset, xr.Dataset | None]:
-    """Load ``er_annual.nc`` (and ``er_monthly.nc`` if present and wanted) into memory.
+                     monthly: bool = True, lazy: bool | None = None) -> tuple[xr.Dataset, xr.Dataset | None]:
+    """Open ``er_annual`` (and ``er_monthly`` if present and wanted), as NetCDF or zarr.
+
+    Eager (NumPy, in this process) by default; lazy (dask chunks of whole series and whole latitude
+    rows, sized by :func:`landcarbon.scale.grid_chunks` for the workers' memory) when ``lazy=True`` or
+    when a ``dask.distributed`` client is active (``landcarbon run --scheduler``): the trend kernels then
+    run as tasks on the cluster's workers and the grid never passes through the notebook's process.
+    The numbers are the same either way.
 
     Parameters
     ----------
@@ -26,6 +49,9 @@ def load_er_products(folder: str | Path | None = None, *, data_source: str = "au
         published run cannot silently report synthetic numbers.
     monthly : bool
         Also load ``er_monthly.nc`` (ER [gC m-2 d-1], dims time/lat/lon) when it exists.
+    lazy : bool, optional
+        Force eager (False) or dask-backed (True) arrays; default: lazy exactly when a distributed
+        client is active (:func:`landcarbon.scale.active_client`).
 
     Returns
     -------
@@ -34,15 +60,16 @@ def load_er_products(folder: str | Path | None = None, *, data_source: str = "au
     """
     from ..publish.paths import results_dir
 
+    from ..scale import active_client
+
     folder = Path(folder) if folder else results_dir("er_upscaling")
-    f = folder / "er_annual.nc"
-    if not f.is_file():
+    lazy = active_client() is not None if lazy is None else bool(lazy)
+    f = _product(folder, "er_annual")
+    if not f.exists():
         raise DataError(located("the upscaled ER product er_annual.nc is missing", where=str(f),
                                 fix="run the er_upscaling analysis first (landcarbon run --only er_upscaling) "
                                     "or pass the folder holding er_annual.nc"))
-    from ..publish.cf import from_cf
-
-    ann = from_cf(xr.load_dataset(f))  # CF-1.10 on disk (time with bounds, UDUNITS) -> package layout
+    ann = _open(f, lazy)  # CF-1.10 on disk (time with bounds, UDUNITS) -> package layout
     for v, u in REQUIRED_ANNUAL.items():
         if v not in ann:
             raise DataError(located(f"variable {v!r} missing", where=f"{f}", fix="rerun er_upscaling"))
@@ -66,9 +93,9 @@ def load_er_products(folder: str | Path | None = None, *, data_source: str = "au
         raise DataError(located("data_source='demo' but the upscaled product was computed from real data",
                                 where=f"{f} (source={src})", fix="rerun er_upscaling with data_source='demo'"))
     mon = None
-    fm = folder / "er_monthly.nc"
-    if monthly and fm.is_file():
-        mon = from_cf(xr.load_dataset(fm))
+    fm = _product(folder, "er_monthly")
+    if monthly and fm.exists():
+        mon = _open(fm, lazy)
         if mon.lat.size > 1 and float(mon.lat[1] - mon.lat[0]) < 0:
             mon = mon.sortby("lat")
     for d in (ann, mon):
