@@ -221,7 +221,9 @@ def dominant_driver(part: xr.Dataset, temperature: Sequence[str] = ("TA",),
         best = score.fillna(-1).argmax("drv")
         sc = score.max("drv")
         if all(f"{p_prefix}{n}" in part for n in names):
-            pv = xr.concat([part[f"{p_prefix}{n}"] for n in names], "drv").isel(drv=best)
+            stack = xr.concat([part[f"{p_prefix}{n}"] for n in names], "drv")
+            # the p-value of the best driver; lazy-friendly (no indexing by a dask array), same numbers
+            pv = stack.where(xr.DataArray(np.arange(len(names)), dims="drv") == best).max("drv")
         else:
             pv = xr.zeros_like(sc)
         return sc, pv
