@@ -1,204 +1,211 @@
-"""Mann–Kendall/Theil–Sen trend of a 0.05° global grid (7200 × 3600 × 30 years) through dask.
+"""0.05° ER trend field (7200 × 3600 × 30 years) on a dask.distributed cluster, through the pipeline's path.
 
-1. Generates a synthetic annual field chunk by chunk into a zarr store (float32, dims year/lat/lon,
-   chunks of ``--rows`` latitude rows; ocean = NaN from the ``global-land-mask`` package), without
-   ever holding the whole grid in memory: values = 500 + trend(lat, lon)·t + noise [gC m-2 yr-1].
-2. Opens the store lazily with xarray/dask and runs ``landcarbon.trends.trend_field`` (apply_ufunc,
-   dask="parallelized": every chunk goes through the single-threaded numba kernel, dask runs the
-   chunks in parallel), writing slope and p (float32) to a second zarr store.
-3. Reports wall time, pixels/s (all cells and land cells), the peak resident memory of this process
-   during step 2 (sampled every 50 ms) and a projected cost on a cluster.
+What the er_trends chapter does when ``landcarbon run --scheduler`` is given, on a 0.05° product:
 
-``--fraction`` runs only a latitude band (centred on the equator) of that share of the rows, for a
-quick check. ``--scheduler tcp://host:8786`` uses a running ``dask.distributed`` cluster instead of
-the local threaded scheduler (the store must then be on storage all workers can read).
+1. **Product** — a synthetic annual ER product in the layout of ``er_annual`` (``ER`` [gC m-2 yr-1],
+   ``TA`` [degC], ``area`` [m2], dims year/lat/lon, ``attrs['source']``) is generated *by the workers*, one
+   chunk of whole latitude rows per task (ocean = NaN from ``global-land-mask``;
+   ER = 500 + trend(lat, lon)·t + noise), and written chunk-wise with :func:`landcarbon.scale.write_zarr`
+   to ``<workdir>/er_upscaling/er_annual.zarr``. The grid is never held by one process.
+2. **Trend** — the workers are restarted (clean memory counters), then exactly the chapter's calls run:
+   :func:`landcarbon.trends.load_er_products` (lazy, chunks sized by :func:`landcarbon.scale.grid_chunks`
+   for the workers' memory), :func:`landcarbon.trends.trend_field` (the single-threaded numba kernel per
+   chunk) and :func:`landcarbon.scale.write_zarr` of the trend fields.
+3. **Report** — wall time, pixels/s per worker (all cells and land cells), the peak resident memory of
+   every worker process during step 2 (``getrusage`` in the worker, after the restart), a check that
+   sampled latitude rows equal the eager in-process computation (the local run) and the projected cost
+   of the full globe on a cluster.
+
+``--rows`` sets the latitude band (rows of 0.05°, centred on the equator; 3600 = the whole globe).
+Without ``--scheduler`` a LocalCluster with ``--workers`` processes of one thread each and
+``--memory-limit`` per worker is started on this machine.
 
 Usage::
 
-    .venv/bin/python benchmarks/trends_scale.py --fraction 0.05           # quick check
-    .venv/bin/python benchmarks/trends_scale.py                            # full 7200 x 3600 x 30
+    .venv/bin/python benchmarks/trends_scale.py --rows 120                  # quick check (6° band)
+    .venv/bin/python benchmarks/trends_scale.py --rows 3600 --scheduler tcp://HOST:8786 \
+        --workdir /shared/scratch/lc                                         # the whole globe on a cluster
 """
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import shutil
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
 NLON, NLAT, NYEAR, RES = 7200, 3600, 30, 0.05
+FIRST_YEAR = 1989
 
 
-class PeakRSS:
-    """Sample this process's resident set size in a background thread."""
-
-    def __init__(self, interval=0.05):
-        import psutil
-
-        self.proc = psutil.Process(os.getpid())
-        self.interval = interval
-        self.peak = self.proc.memory_info().rss
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.proc.memory_info().rss)
-            time.sleep(self.interval)
-
-    def __enter__(self):
-        self.start = self.peak = self.proc.memory_info().rss
-        self._t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._t.join()
-        self.peak = max(self.peak, self.proc.memory_info().rss)
-
-
-def generate(store: Path, row0: int, nrows: int, rows_per_chunk: int, seed: int = 0) -> tuple[int, float]:
-    """Write the synthetic field for latitude rows [row0, row0 + nrows) into a zarr store; returns
-    (number of land cells, seconds)."""
-    import zarr
+def _band_block(row0: int, nrows: int, seed: int) -> dict[str, np.ndarray]:
+    """ER and TA of latitude rows [row0, row0 + nrows) of the global 0.05° grid (deterministic per row block)."""
     from global_land_mask import globe
 
-    t0 = time.perf_counter()
     lat = -90 + RES / 2 + RES * np.arange(row0, row0 + nrows)
     lon = -180 + RES / 2 + RES * np.arange(NLON)
-    years = np.arange(1989, 1989 + NYEAR)
-    if store.exists():
-        shutil.rmtree(store)
-    # plain zarr v2 (xarray's zarr backend needs zarr >= 3, which this environment does not have)
-    root = zarr.open_group(str(store), mode="w")
-    for name, vals in (("year", years), ("lat", lat), ("lon", lon)):
-        root.array(name, vals)
-    arr = root.full("ER", shape=(NYEAR, nrows, NLON), chunks=(NYEAR, rows_per_chunk, NLON), dtype="float32",
-                     fill_value=np.nan)
-    arr.attrs.update(units="gC m-2 yr-1", long_name="synthetic annual ecosystem respiration",
-                     dims=["year", "lat", "lon"])
-    rng = np.random.default_rng(seed)
-    n_land = 0
+    land = globe.is_land(lat[:, None], lon[None, :])
+    rng = np.random.default_rng([seed, row0])
     t = np.arange(NYEAR, dtype=np.float32)[:, None, None]
-    for r in range(0, nrows, rows_per_chunk):
-        rr = slice(r, min(r + rows_per_chunk, nrows))
-        la = lat[rr]
-        land = globe.is_land(la[:, None], lon[None, :])
-        n_land += int(land.sum())
-        trend = (2.0 * np.sin(np.deg2rad(3 * la))[:, None] + 0.5 * np.cos(np.deg2rad(lon))[None, :]).astype(np.float32)
-        block = 500.0 + trend[None] * t + 15.0 * rng.standard_normal((NYEAR, la.size, NLON), dtype=np.float32)
-        block = np.where(land[None], np.round(block, 1), np.nan).astype(np.float32)
-        arr[:, rr, :] = block
-    return n_land, time.perf_counter() - t0
+    trend = (2.0 * np.sin(np.deg2rad(3 * lat))[:, None] + 0.5 * np.cos(np.deg2rad(lon))[None, :]).astype(np.float32)
+    er = 500.0 + trend[None] * t + 15.0 * rng.standard_normal((NYEAR, nrows, NLON), dtype=np.float32)
+    ta = (25.0 - 0.5 * np.abs(lat)).astype(np.float32)[None, :, None] + 0.03 * t \
+        + rng.standard_normal((NYEAR, nrows, NLON), dtype=np.float32)
+    return {"ER": np.where(land[None], np.round(er, 1), np.nan).astype(np.float32),
+            "TA": np.where(land[None], ta, np.nan).astype(np.float32)}
 
 
-def open_store(store: Path, rows_per_chunk: int):
-    """Lazy xarray view (dask) of the zarr store."""
-    import dask.array as da
-    import xarray as xr
-    import zarr
-
-    root = zarr.open_group(str(store), mode="r")
-    er = da.from_zarr(root["ER"], chunks=(NYEAR, rows_per_chunk, NLON))
-    return xr.DataArray(er, dims=("year", "lat", "lon"),
-                        coords={k: root[k][:] for k in ("year", "lat", "lon")}, name="ER",
-                        attrs=dict(root["ER"].attrs))
-
-
-def run_trend(store: Path, out_store: Path, scheduler: str | None, workers: int, rows_per_chunk: int):
+def synthetic_product(row0: int, nrows: int, rows_per_chunk: int, seed: int = 0):
+    """Lazy ``er_annual`` product of the band: every chunk is generated by the task that needs it."""
     import dask
     import dask.array as da
-    import zarr
+    import xarray as xr
 
-    from landcarbon.trends import trend_field
+    from landcarbon.upscaling import area_of
 
-    if out_store.exists():
-        shutil.rmtree(out_store)
-    client = None
-    if scheduler:
-        from distributed import Client  # optional dependency: only for a real cluster
+    lat = -90 + RES / 2 + RES * np.arange(row0, row0 + nrows)
+    lon = -180 + RES / 2 + RES * np.arange(NLON)
+    blocks = {"ER": [], "TA": []}
+    for r in range(0, nrows, rows_per_chunk):
+        n = min(rows_per_chunk, nrows - r)
+        b = dask.delayed(_band_block, pure=True)(row0 + r, n, seed)
+        for v in blocks:
+            blocks[v].append(da.from_delayed(b[v], shape=(NYEAR, n, NLON), dtype=np.float32))
+    coords = {"year": np.arange(FIRST_YEAR, FIRST_YEAR + NYEAR), "lat": lat, "lon": lon}
+    ds = xr.Dataset({v: (("year", "lat", "lon"), da.concatenate(b, axis=1)) for v, b in blocks.items()}, coords=coords)
+    ds["ER"].attrs = {"units": "gC m-2 yr-1", "long_name": "synthetic annual ecosystem respiration"}
+    ds["TA"].attrs = {"units": "degC", "long_name": "synthetic annual air temperature"}
+    ds["area"] = area_of(ds).chunk({"lat": rows_per_chunk})
+    ds.attrs["source"] = f"demo:benchmarks/trends_scale.py@{seed}"
+    return ds
 
-        client = Client(scheduler)
-    er = open_store(store, rows_per_chunk)
-    out = zarr.open_group(str(out_store), mode="w")
-    t0 = time.perf_counter()
-    with PeakRSS() as mem:
-        res = trend_field(er, "year", "original", 0.05)
-        targets = {"slope": res["slope"].data.astype("float32"), "p": res["p"].data.astype("float32"),
-                   "significant": res["significant"].data.astype("int8")}
-        zs = [out.zeros(k, shape=v.shape, chunks=v.chunksize, dtype=v.dtype) for k, v in targets.items()]
-        stored = da.store(list(targets.values()), zs, lock=False, compute=False)
-        if client is None:
-            with dask.config.set(scheduler="threads", num_workers=workers):
-                dask.compute(stored)
-        else:
-            dask.compute(stored)
-    wall = time.perf_counter() - t0
-    sig = da.from_zarr(out["significant"])
-    slope = da.from_zarr(out["slope"])
-    n_sig = int(sig.sum().compute())
-    mean_slope = float(da.nanmean(slope).compute())
-    return wall, mem, n_sig, mean_slope
+
+def _peak_rss_bytes() -> int:
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # Linux: kilobytes
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fraction", type=float, default=1.0, help="share of the 3600 latitude rows (equatorial band)")
-    ap.add_argument("--rows", type=int, default=100, help="latitude rows per chunk (chunk = 30 x rows x 7200)")
-    ap.add_argument("--workdir", default="/tmp/landcarbon_trends_scale", help="where the zarr stores go")
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="dask threads (local scheduler)")
-    ap.add_argument("--scheduler", default=None, help="address of a dask.distributed scheduler (optional)")
+    ap.add_argument("--rows", type=int, default=120, help="latitude rows of the band (0.05° each; 3600 = globe)")
+    ap.add_argument("--method", default="hamed_rao", help="trend test (the chapter's headline: hamed_rao)")
+    ap.add_argument("--workdir", default="/tmp/landcarbon_trends_scale", help="folder for the zarr stores "
+                    "(on a cluster: storage every worker can read and write)")
+    ap.add_argument("--scheduler", default=None, help="address of a running dask.distributed scheduler")
+    ap.add_argument("--workers", type=int, default=2, help="LocalCluster worker processes (1 thread each)")
+    ap.add_argument("--memory-limit", default="4GB", help="LocalCluster memory limit per worker")
+    ap.add_argument("--check-rows", type=int, default=3, help="latitude rows compared with the eager local run")
     ap.add_argument("--price-per-core-hour", type=float, default=0.04,
                     help="USD per vCPU-hour for the cost projection (assumption: on-demand cloud ~0.04)")
+    ap.add_argument("--json", default=None, help="also write the numbers to this JSON file")
     ap.add_argument("--keep", action="store_true", help="keep the zarr stores")
     args = ap.parse_args(argv)
 
-    import numba
+    from distributed import Client, LocalCluster
 
-    nrows = max(args.rows, int(round(NLAT * args.fraction / args.rows)) * args.rows)
-    nrows = min(nrows, NLAT)
+    from landcarbon import scale
+    from landcarbon.trends import load_er_products, trend_field
+
+    nrows = int(min(max(args.rows, 1), NLAT))
     row0 = (NLAT - nrows) // 2
     work = Path(args.workdir)
-    work.mkdir(parents=True, exist_ok=True)
-    store, out_store = work / "er_0p05.zarr", work / "er_0p05_trend.zarr"
-    cells = nrows * NLON
-    print(f"grid: {NLON} x {nrows} cells (lat rows {row0}..{row0 + nrows - 1} of {NLAT}; fraction "
-          f"{nrows / NLAT:.3f}) x {NYEAR} years = {cells * NYEAR / 1e6:.0f} M values "
-          f"({cells * NYEAR * 4 / 1e9:.2f} GB as float32); chunks of {args.rows} rows")
-    n_land, t_gen = generate(store, row0, nrows, args.rows)
-    size = sum(f.stat().st_size for f in store.rglob("*") if f.is_file())
-    print(f"generated zarr store in {t_gen:.1f} s ({size / 1e9:.2f} GB on disk, {n_land} land cells)")
+    folder, out_store = work / "er_upscaling", work / "er_trends" / "er_trend_fields.zarr"
+    cluster = None
+    if args.scheduler:
+        client = Client(args.scheduler)
+    else:
+        cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                               memory_limit=args.memory_limit, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        facts = scale.cluster_facts(client)
+        n_workers = facts["workers"]
+        rows_chunk = scale.chunk_rows(NYEAR, nrows, NLON)
+        cells = nrows * NLON
+        print(f"cluster: {facts}")
+        print(f"band: {NLON} x {nrows} cells (rows {row0}..{row0 + nrows - 1} of {NLAT}) x {NYEAR} years = "
+              f"{cells * NYEAR / 1e6:.0f} M values ({cells * NYEAR * 4 / 1e9:.2f} GB per float32 variable); "
+              f"{rows_chunk} rows per chunk (landcarbon.scale.chunk_rows)")
 
-    numba.set_num_threads(1)
-    from landcarbon.trends import mk_test
+        t0 = time.perf_counter()
+        scale.write_zarr(synthetic_product(row0, nrows, rows_chunk), folder / "er_annual.zarr")
+        t_gen = time.perf_counter() - t0
+        print(f"product generated by the workers and written chunk-wise in {t_gen:.1f} s")
 
-    mk_test(np.zeros((2, NYEAR)), parallel=False)        # load/compile the kernel outside the timing
-    wall, mem, n_sig, mean_slope = run_trend(store, out_store, args.scheduler, args.workers, args.rows)
-    print(f"trend (Mann-Kendall + Theil-Sen + CI) through dask, {args.workers} threads: {wall:.1f} s wall")
-    print(f"throughput: {cells / wall:,.0f} cells/s  ({n_land / wall:,.0f} land cells/s, "
-          f"{n_land / wall / args.workers:,.0f} per thread)")
-    print(f"peak RSS of this process during the trend step: {mem.peak / 2**30:.2f} GiB "
-          f"(at its start: {mem.start / 2**30:.2f} GiB: interpreter, libraries, compiled kernels)")
-    print(f"check: {n_sig} significant cells ({n_sig / max(n_land, 1):.1%} of land), mean slope "
-          f"{mean_slope:.3f} gC m-2 yr-2")
-    from global_land_mask import globe
+        client.restart()  # fresh worker processes: the peak memory below is the trend step's
+        client.run(lambda: __import__("landcarbon.trends.mk").trends.mk.mk_test(np.zeros((2, NYEAR)),
+                                                                             parallel=False))  # JIT outside timing
+        t0 = time.perf_counter()
+        ds, _ = load_er_products(folder, monthly=False)      # the chapter's call (lazy under a client)
+        land = int(ds["ER"].isel(year=0).notnull().sum().compute())
+        trend = trend_field(ds["ER"], "year", args.method, 0.05)
+        keep = ["slope", "slope_low", "slope_high", "p", "z", "significant", "n"]
+        scale.write_zarr(trend[keep].assign(significant=trend["significant"].astype("int8")), out_store)
+        wall = time.perf_counter() - t0
+        peaks = client.run(_peak_rss_bytes)
+        peak = max(peaks.values())
 
-    lat_all = -90 + RES / 2 + RES * np.arange(NLAT)
-    lon_all = -180 + RES / 2 + RES * np.arange(NLON)
-    land_full = sum(int(globe.is_land(lat_all[i:i + 400, None], lon_all[None, :]).sum()) for i in range(0, NLAT, 400))
-    rate_core = n_land / wall / args.workers                 # land cells per second per core
-    core_h = land_full / rate_core / 3600
-    print(f"projection, full 7200 x 3600 x 30 grid ({land_full:,} land cells): {core_h:.3f} core-hours end to end "
-          f"(kernel + zarr I/O + dask, at this machine's {rate_core:,.0f} land cells/s/core) -> "
-          f"~{land_full / rate_core / 64:.0f} s of work per core on 64 cores plus scheduling/I/O overheads; "
-          f"~${core_h * args.price_per_core_hour:.4f} at ${args.price_per_core_hour}/core-hour (assumed price). "
-          f"Reading the {NLON * NLAT * NYEAR * 4 / 1e9:.1f} GB input, not the kernel, limits a cluster run.")
-    if not args.keep:
-        shutil.rmtree(store, ignore_errors=True)
-        shutil.rmtree(out_store, ignore_errors=True)
+        # equality with the eager in-process (local) computation on sampled rows
+        import xarray as xr
+
+        got = xr.open_zarr(out_store)
+        rng = np.random.default_rng(1)
+        rows = np.sort(rng.choice(nrows, size=min(args.check_rows, nrows), replace=False))
+        eager, _ = load_er_products(folder, monthly=False, lazy=False) if nrows <= 60 else (None, None)
+        max_diff = 0.0
+        for r in rows:
+            series = xr.open_zarr(folder / "er_annual.zarr")["ER"].isel(lat=[int(r)]).load().astype("float64") \
+                if eager is None else eager["ER"].isel(lat=[int(r)])
+            ref = trend_field(series, "year", args.method, 0.05)
+            for v in ("slope", "p", "z"):
+                a, b = ref[v].values, got[v].isel(lat=[int(r)]).values
+                if not np.array_equal(np.isnan(a), np.isnan(b)):
+                    raise AssertionError(f"NaN pattern of {v} differs on row {r}")
+                if np.isfinite(a).any():
+                    max_diff = max(max_diff, float(np.nanmax(np.abs(a - b))))
+        n_sig = int(got["significant"].sum().compute())
+
+        rate_worker = cells / wall / n_workers
+        land_rate_worker = land / wall / n_workers
+        from global_land_mask import globe
+
+        lat_all = -90 + RES / 2 + RES * np.arange(NLAT)
+        lon_all = -180 + RES / 2 + RES * np.arange(NLON)
+        land_full = sum(int(globe.is_land(lat_all[i:i + 400, None], lon_all[None, :]).sum()) for i in range(0, NLAT, 400))
+        worker_h = NLAT * NLON / rate_worker / 3600
+        res = {
+            "rows": nrows, "cells": cells, "land_cells": land, "years": NYEAR, "method": args.method,
+            "rows_per_chunk": rows_chunk, "cluster": facts, "seconds_generate": round(t_gen, 2),
+            "seconds_trend": round(wall, 2), "pixels_per_s_per_worker": round(rate_worker),
+            "land_pixels_per_s_per_worker": round(land_rate_worker),
+            "peak_rss_per_worker_bytes": {k: int(v) for k, v in peaks.items()},
+            "peak_rss_max_gib": round(peak / 2**30, 3), "max_abs_diff_vs_local": max_diff,
+            "rows_checked": [int(r) for r in rows], "significant_cells": n_sig,
+            "projection_full_globe_worker_hours": round(worker_h, 3), "land_cells_full_globe": land_full,
+        }
+        print(f"trend step (open lazily + {args.method} kernel per chunk + chunk-wise zarr write): {wall:.1f} s on "
+              f"{n_workers} workers -> {rate_worker:,.0f} pixels/s per worker ({land_rate_worker:,.0f} land pixels/s "
+              f"per worker)")
+        print("peak RSS per worker during the trend step: "
+              + ", ".join(f"{v / 2**30:.2f} GiB" for v in peaks.values()) + f" (limit {facts['memory_per_worker_bytes'] / 2**30:.2f} GiB)")
+        print(f"equality with the eager local computation on rows {list(map(int, rows))}: max |diff| = {max_diff:.3g}")
+        print(f"projection, full {NLON} x {NLAT} x {NYEAR} grid: {worker_h:.2f} worker-hours at this rate "
+              f"(= {worker_h * 3600 / 64 / 60:.1f} min on 64 single-thread workers; "
+              f"~${worker_h * args.price_per_core_hour:.2f} at ${args.price_per_core_hour}/core-hour, assumed price), "
+              f"plus reading/writing {NLON * NLAT * NYEAR * 4 / 1e9:.1f} GB per float32 variable")
+        if args.json:
+            Path(args.json).write_text(json.dumps(res, indent=1))
+        return res
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+        if not args.keep:
+            shutil.rmtree(work / "er_upscaling", ignore_errors=True)
+            shutil.rmtree(work / "er_trends", ignore_errors=True)
 
 
 if __name__ == "__main__":

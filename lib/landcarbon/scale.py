@@ -207,7 +207,13 @@ def write_zarr(ds: xr.Dataset, path: str | Path, *, chunks: dict | None = None) 
     tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
     old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
     try:
-        out.to_zarr(tmp, mode="w", consolidated=True)
+        import warnings
+
+        with warnings.catch_warnings():
+            # consolidated metadata (one read to open the store, useful on network storage) is a zarr-python
+            # extension of the v3 format; xarray and zarr-python read it
+            warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part")
+            out.to_zarr(tmp, mode="w", consolidated=True)
         if not path.exists():
             os.replace(tmp, path)
         elif not exchange_paths(tmp, path):  # no renameat2: a short moment without the store

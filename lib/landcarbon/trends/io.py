@@ -59,7 +59,6 @@ def load_er_products(folder: str | Path | None = None, *, data_source: str = "au
         dims (year, lat, lon), lat ascending; ``attrs["source"]`` as written by er_upscaling.
     """
     from ..publish.paths import results_dir
-
     from ..scale import active_client
 
     folder = Path(folder) if folder else results_dir("er_upscaling")

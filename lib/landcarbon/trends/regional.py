@@ -30,6 +30,8 @@ def climate_zones(mat: xr.DataArray, thresholds=MAT_THRESHOLDS_DEGC) -> xr.DataA
                                 where=str(mat.name), fix="convert with landcarbon.units first"))
     lo, hi = thresholds
     z = xr.where(mat < lo, 1, xr.where(mat <= hi, 2, 3)).where(mat.notnull(), 0).astype("int8")
+    if z.chunks is not None:  # a small 2-D map used many times: compute it once (on the cluster)
+        z = z.compute()
     z.name = "zone"
     z.attrs = {"flag_values": [0, 1, 2, 3], "flag_meanings": "none boreal temperate tropical",
                "long_name": f"climate zone by MAT (boreal < {lo} degC <= temperate <= {hi} degC < tropical)"}
@@ -50,7 +52,18 @@ def regional_totals(er: xr.DataArray, area: xr.DataArray, zones: xr.DataArray, d
     er = er.transpose(dim, ...)
     vals = np.empty((len(regions), er.sizes[dim]))
     a = area.broadcast_like(er.isel({dim: 0}))
-    for r, mask in enumerate(regions.values()):
+    if er.chunks is not None:  # dask: every region-year sum in one pass over the chunks (on the cluster)
+        import dask
+        import dask.array as dsa
+
+        from ..units import G_PER_PG
+
+        e = er.transpose(dim, *a.dims).data.astype(float)
+        axes = tuple(range(1, e.ndim))
+        sums = [dsa.nansum(e * np.asarray(a.where(m, 0.0).values, float)[None], axis=axes) for m in regions.values()]
+        vals[:] = np.stack(dask.compute(*sums)) / G_PER_PG   # = units.gC_m2_yr_to_PgC_yr, summed per chunk
+        regions = {k: None for k in regions}
+    for r, mask in enumerate(m for m in regions.values() if m is not None):
         aw = a.where(mask, 0.0).values
         for k in range(er.sizes[dim]):
             vals[r, k] = gC_m2_yr_to_PgC_yr(er.isel({dim: k}).values, aw)
