@@ -71,7 +71,7 @@ def test_lazy_gridded_steps_equal_eager():
     for name, fn in steps.items():
         eager = fn(er, drivers)
         out = fn(ler, lazy)
-        assert scale.is_lazy(out) or name == "rf", f"{name} was computed eagerly"
+        assert scale.is_lazy(out) or name in ("rf", "dominant"), f"{name} was computed eagerly"  # 2-D results: computed
         _assert_same(eager, out.compute())
     # the dominant-driver classes are not all one value (the comparison above can fail)
     dom = steps["dominant"](er, drivers)["dom"].values

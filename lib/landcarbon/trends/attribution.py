@@ -235,6 +235,10 @@ def dominant_driver(part: xr.Dataset, temperature: Sequence[str] = ("TA",),
     code = xr.where(t_wins & (pt < alpha), 1, 0)
     code = xr.where(~t_wins & (pw < alpha), 2, code)
     code = code.where(valid, 0).astype("int8")
+    if code.chunks is not None or valid.chunks is not None:  # small 2-D maps used many times: compute once
+        import dask
+
+        code, valid = dask.compute(code, valid)
     code.name = "dominant_driver"
     code.attrs = {"flag_values": [0, 1, 2], "flag_meanings": "none_significant temperature water",
                   "long_name": "dominant driver of inter-annual variability", "alpha": alpha,
@@ -247,6 +251,11 @@ def share_of_pixels(mask: xr.DataArray, valid: xr.DataArray, weights: xr.DataArr
     """Area-weighted share (0–1) of ``valid`` pixels where ``mask`` is True."""
     w = xr.ones_like(mask, dtype=float) if weights is None else weights.broadcast_like(mask)
     w = w.where(valid, 0.0)
+    if w.chunks is not None or (w * mask).chunks is not None:  # both sums in one pass (one cluster round trip)
+        import dask
+
+        tot, hit = (float(x) for x in dask.compute(w.sum(), (w * mask).sum()))
+        return hit / tot if tot > 0 else float("nan")
     tot = float(w.sum())
     return float((w * mask).sum()) / tot if tot > 0 else float("nan")
 
@@ -283,7 +292,7 @@ def rf_importance(target: xr.DataArray, drivers: Mapping[str, xr.DataArray], dim
     rng = np.random.default_rng(seed)
     pick = np.sort(rng.choice(complete, size=min(max_pixels, complete.size), replace=False))
     if lazy:
-        X = _pull_pixels(X, pick, lead)
+        X = _pull_pixels(X, pick, lead, detrend_method)
         rows = np.arange(pick.size)
     else:
         rows = pick
@@ -305,11 +314,8 @@ def rf_importance(target: xr.DataArray, drivers: Mapping[str, xr.DataArray], dim
 
 
 def _sampled_pixels(target, drivers, dim, detrend_method):
-    """Lazy twin of :func:`_pixel_matrix`: the stacked (..., V, T) dask array and the flat indices of
-    the pixels with complete series (the only thing computed here)."""
-    if detrend_method:
-        target = detrend(target, dim, detrend_method)
-        drivers = {k: detrend(v, dim, detrend_method) for k, v in drivers.items()}
+    """Lazy twin of :func:`_pixel_matrix`: the raw stacked (..., V, T) dask array and the flat indices of
+    the pixels with complete series (a pixel's detrended series is complete exactly when its raw one is)."""
     names = list(drivers)
     if not names:
         raise ConfigError(located("no drivers given", where="rf_importance"))
@@ -322,10 +328,12 @@ def _sampled_pixels(target, drivers, dim, detrend_method):
     return names, other, arrs[0], X, X.shape[:-2], complete
 
 
-def _pull_pixels(X, pick: np.ndarray, lead) -> np.ndarray:
-    """(len(pick), V, T) NumPy array of the picked flat pixel indices of a lazy (..., V, T) array."""
+def _pull_pixels(X, pick: np.ndarray, lead, detrend_method) -> np.ndarray:
+    """(len(pick), V, T) NumPy array of the picked flat pixel indices of a lazy raw (..., V, T) array,
+    detrended here pixel by pixel (:func:`detrend` is per pixel: the same numbers as on the whole grid)."""
     idx = np.unravel_index(pick, lead) if lead else ()
-    return np.asarray(X.vindex[tuple(idx)].compute()) if len(pick) else np.zeros((0,) + X.shape[-2:])
+    raw = np.asarray(X.vindex[tuple(idx)].compute()) if len(pick) else np.zeros((0,) + X.shape[-2:])
+    return _detrend_block(raw, method=detrend_method) if detrend_method else raw
 
 
 def lag1_autocorrelation(da: xr.DataArray, dim: str = "year") -> xr.DataArray:
