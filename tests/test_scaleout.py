@@ -251,21 +251,25 @@ def cluster_runs(tmp_path_factory):
         pytest.skip(f"dask.distributed cannot start local worker processes here: {type(exc).__name__}: {exc}")
     client = Client(cluster)
     base = tmp_path_factory.mktemp("scaleout")
-    root = base / "root"
-    root.mkdir()
-    (root / "notebooks").symlink_to(ROOT / "notebooks")
-    (root / "data_manifest.yaml").symlink_to(ROOT / "data_manifest.yaml")
+    roots = {}
+    for kind in ("local", "cluster"):       # two compendium roots: the two runs go side by side
+        roots[kind] = root = base / f"root_{kind}"
+        root.mkdir()
+        (root / "notebooks").symlink_to(ROOT / "notebooks")
+        (root / "data_manifest.yaml").symlink_to(ROOT / "data_manifest.yaml")
+    root = roots["cluster"]
     names = ["er_upscaling", "er_trends"]
     try:
-        rc, out = _run(root, base / "local", names)
-        assert rc == 0, out[-3000:]
         client.get_task_stream()                    # installs the scheduler's task-stream plugin
         workers_before = set(client.scheduler_info()["workers"])
         t0 = time.time()
+        local = _run(roots["local"], base / "local", names, wait=False)
         proc = _run(root, base / "cluster", names, scheduler=cluster.scheduler_address, wait=False)
         killed = _kill_one_worker_during(proc, client, root / ".landcarbon" / "staging", "er_trends")
         out, _ = proc.communicate(timeout=900)
         stream = client.get_task_stream(start=t0)
+        local_out, _ = local.communicate(timeout=900)
+        assert local.returncode == 0, local_out[-3000:]
         yield {"root": root, "base": base, "client": client, "cluster": cluster, "stream": stream, "rc": proc.returncode,
                "out": out, "killed": killed, "workers_before": workers_before}
     finally:

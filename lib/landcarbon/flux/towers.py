@@ -249,6 +249,10 @@ def run_towers(site_years: pd.DataFrame | Sequence[tuple[str, int]], *, n_jobs: 
                seed: int = 0, n_boot: int = 200, progress: bool = True) -> pd.DataFrame:
     """Process many tower site-years (a process pool of at most 2 workers, ``tqdm`` progress bar).
 
+    With a ``dask.distributed`` client active (``landcarbon run --scheduler``) every site-year is one
+    task on the cluster instead (``n_jobs`` is then ignored; the workers read the tower files, so
+    ``LANDCARBON_DATA_PATH`` must name shared storage on them too).
+
     Returns one row per site-year (see :func:`process_tower_site_year`) in the input order, with the
     site classes of :func:`site_classes` joined; failing site-years carry ``error`` instead of raising.
     """
@@ -264,7 +268,18 @@ def run_towers(site_years: pd.DataFrame | Sequence[tuple[str, int]], *, n_jobs: 
     args = [(s, int(y), data_source, seed, n_boot) for s, y in items]
     out: list = [None] * len(args)
     bar = tqdm(total=len(args), desc="tower site-years", disable=not progress)
-    if n_jobs == 1:
+    from ..scale import active_client
+
+    client = active_client()
+    if client is not None:
+        from distributed import as_completed as completed_on_cluster
+
+        futs = client.map(_worker, args, pure=False)
+        where = {f.key: i for i, f in enumerate(futs)}
+        for f, res in completed_on_cluster(futs, with_results=True):
+            out[where[f.key]] = res
+            bar.update(1)
+    elif n_jobs == 1:
         for i, a in enumerate(args):
             out[i] = _worker(a)
             bar.update(1)
