@@ -52,7 +52,8 @@ def _band_block(row0: int, nrows: int, seed: int, drivers: bool = False) -> dict
     t = np.arange(NYEAR, dtype=np.float32)[:, None, None]
     trend = (2.0 * np.sin(np.deg2rad(3 * lat))[:, None] + 0.5 * np.cos(np.deg2rad(lon))[None, :]).astype(np.float32)
     er = 500.0 + trend[None] * t + 15.0 * rng.standard_normal((NYEAR, nrows, NLON), dtype=np.float32)
-    ta = (25.0 - 0.5 * np.abs(lat)).astype(np.float32)[None, :, None] + 0.03 * t \
+    # MAT from -5 to 25 degC along longitude, so that even a narrow band holds the three climate zones
+    ta = (10.0 + 15.0 * np.sin(np.deg2rad(lon)) - 0.3 * np.abs(lat)[:, None]).astype(np.float32)[None] + 0.03 * t \
         + rng.standard_normal((NYEAR, nrows, NLON), dtype=np.float32)
     out = {"ER": np.where(land[None], np.round(er, 1), np.nan).astype(np.float32),
            "TA": np.where(land[None], ta, np.nan).astype(np.float32)}

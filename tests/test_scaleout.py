@@ -249,7 +249,7 @@ def cluster_runs(tmp_path_factory):
                                dashboard_address=None)
     except Exception as exc:  # noqa: BLE001 - e.g. no sockets or no process spawning in a sandbox
         pytest.skip(f"dask.distributed cannot start local worker processes here: {type(exc).__name__}: {exc}")
-    client = Client(cluster)
+    client = Client(cluster, set_as_default=False)   # this process computes locally unless a test says otherwise
     base = tmp_path_factory.mktemp("scaleout")
     roots = {}
     for kind in ("local", "cluster"):       # two compendium roots: the two runs go side by side
@@ -324,3 +324,28 @@ def test_killing_a_worker_mid_run_completes_after_retry(cluster_runs):
         assert summary["indicators"], name
     staging = cluster_runs["root"] / ".landcarbon" / "staging"
     assert not staging.exists() or not any(staging.iterdir())
+
+
+@pytest.mark.slow
+def test_tower_batch_goes_to_the_cluster(cluster_runs):
+    """``flux.run_towers`` sends one task per site-year to the connected cluster, keeps the input order and
+    returns what the local loop returns (site-years without data fail fast, so the batch is cheap)."""
+    import warnings
+
+    from landcarbon.flux.towers import run_towers
+
+    items = [("CN-Qia", 1990), ("DE-Tha", 1850), ("CN-Qia", 1991)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        client = cluster_runs["client"]
+        t0 = time.time()
+        with client.as_current():
+            assert scale.active_client() is client
+            remote = run_towers(items, progress=False)
+        stream = client.get_task_stream(start=t0)
+        local = run_towers(items, n_jobs=1, progress=False)
+    ran = [t for t in stream if _prefix(t["key"]).startswith("_worker-")]
+    assert len(ran) == len(items), [_prefix(t["key"]) for t in stream]
+    assert list(zip(remote.site, remote.year)) == items
+    assert remote["error"].tolist() == local["error"].tolist()
+    assert all("no year" in e or "1850" in e for e in remote["error"])
