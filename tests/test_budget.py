@@ -1,6 +1,6 @@
 """Tests of landcarbon.budget: the China budget closure of Jiang et al. (2016).
 
-Oracles: the published numbers (seed 003 slides, Sci. Rep. 6, 22130 abstract), hand-computed
+Oracles: the published numbers (Sci. Rep. 6, 22130 abstract and the authors' presentation), hand-computed
 identities and error combinations, and Monte Carlo vs analytic propagation.
 """
 from __future__ import annotations

@@ -311,18 +311,43 @@ def test_headline_figure_records_its_smallest_font(tmp_path):
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.plot([0, 1], [0, 1], label="line")
     ax.set_xlabel("x", fontsize=11)
-    ax.tick_params(labelsize=7.5)
-    ax.legend(fontsize=9)
+    ax.tick_params(labelsize=10.5)
+    ax.legend(fontsize=12)
     png = report.save_headline_figure(fig, tmp_path / "figures" / "headline.png", dpi=100)
     plt.close(fig)
     meta = report.figure_font_metadata(png)
-    assert meta["min_font_pt"] == pytest.approx(7.5) and meta["dpi"] == pytest.approx(100, abs=0.5)
-    assert meta["width_px"] == 400
+    assert meta["min_font_pt"] == pytest.approx(10.5) and meta["dpi"] == pytest.approx(100, abs=0.5)
+    assert 350 < meta["width_px"] <= 420  # tight bounding box
     # a PNG saved without it says so
     fig, ax = plt.subplots(figsize=(2, 2))
     fig.savefig(tmp_path / "plain.png", dpi=100)
     plt.close(fig)
     assert report.figure_font_metadata(tmp_path / "plain.png")["min_font_pt"] is None
+
+
+@pytest.mark.parametrize("width_in", [4.0, 9.0, 12.0, 16.0])
+def test_headline_figure_text_is_legible_on_the_front_page(tmp_path, width_in):
+    """Small text is enlarged so that, shown at 96/dpi and shrunk to the column, it stays >= 9 pt."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(width_in, 3), layout="constrained")
+    for ax in axes:
+        ax.plot([0, 1], [0, 1], label="line")
+        ax.tick_params(labelsize=6)
+        ax.legend(fontsize=5)
+        ax.set_title("panel", fontsize=7)
+    fig.colorbar(axes[0].imshow([[0, 1]]), ax=axes[0]).ax.tick_params(labelsize=5)
+    png = report.save_headline_figure(fig, tmp_path / "h.png", dpi=100)
+    plt.close(fig)
+    meta = report.figure_font_metadata(png)
+    shown = min(meta["width_px"] * 96 / meta["dpi"], report.FRONT_PAGE_COLUMN_PX)
+    rendered = meta["min_font_pt"] * meta["dpi"] / 96 * shown / meta["width_px"]
+    assert rendered >= 9.0
+    # the recorded size is what the PNG holds: no text smaller than the floor survives a redraw
+    assert meta["min_font_pt"] >= report.READABLE_FONT_PT
 
 
 # ---------------------------------------------------------------------------------------------

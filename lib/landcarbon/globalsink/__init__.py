@@ -8,7 +8,7 @@
 * :mod:`.demo` — a digital twin of the global budget with a known land sink, trend and ENSO response;
 * :mod:`.plots` — the chapter's figures.
 
-Signs (DESIGN.md): every term is a positive number in PgC yr⁻¹ — emissions (E_FOS, E_LUC) are sources,
+Signs (the package's convention, see :mod:`landcarbon.units`): every term is a positive number in PgC yr⁻¹ — emissions (E_FOS, E_LUC) are sources,
 the atmospheric growth G_ATM and the sinks (S_OCEAN, S_LAND, cement carbonation) are uptakes; a land
 *sink* is a positive uptake.
 """

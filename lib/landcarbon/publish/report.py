@@ -560,13 +560,25 @@ def _min_font_pt(fig) -> float | None:
     return min(sizes) if sizes else None
 
 
+#: Smallest legible text on the front page at 1400 px [pt] (the browser test's limit is 9 pt).
+READABLE_FONT_PT = 9.5
+#: Widest a front-page figure is shown at a 1400 px window [CSS px] (the article column of the theme);
+#: wider figures are shrunk to it, so their text must be drawn larger.
+FRONT_PAGE_COLUMN_PX = 1008
+
+
 def save_headline_figure(fig, path: Path | str, *, dpi: float = 100, **savefig_kw) -> Path:
     """Save a chapter's headline figure as PNG with what the report needs to show it legibly.
 
+    Text drawn smaller than what stays legible on the front page is enlarged before saving: the front
+    page shows the figure at 96/dpi of its pixel size (never enlarged), shrunk to the article column
+    (:data:`FRONT_PAGE_COLUMN_PX`) when wider, and the browser test checks at 1400 px that no label ends
+    up under 9 pt: rendered size [pt] = font size [pt] × dpi × (shown width / pixel width) / 96.
+    A figure with a layout engine (``layout="constrained"``) is laid out again; ``bbox_inches="tight"``
+    is the default, so enlarged labels are not cut off.
+
     The PNG records its resolution (``dpi``) and the smallest font size drawn in it
-    (text key ``landcarbon:min_font_pt``). The front page shows the figure at its native size (never
-    enlarged), and the browser test checks at 1400 px that no label ends up under 9 pt:
-    rendered size [pt] = font size [pt] × dpi × (shown width / pixel width) / 96.
+    (text key ``landcarbon:min_font_pt``).
 
     Parameters
     ----------
@@ -575,16 +587,36 @@ def save_headline_figure(fig, path: Path | str, *, dpi: float = 100, **savefig_k
     dpi : float
         Resolution [dots per inch]; 100 shows 1 figure inch as ~1 inch on a 96-dpi screen.
     **savefig_kw
-        Passed to ``fig.savefig`` (e.g. ``bbox_inches="tight"``).
+        Passed to ``fig.savefig``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    savefig_kw.setdefault("bbox_inches", "tight")
+    _enlarge_small_text(fig, READABLE_FONT_PT * max(1.0, fig.get_figwidth() * 96 / FRONT_PAGE_COLUMN_PX))
     size = _min_font_pt(fig)
     meta = dict(savefig_kw.pop("metadata", None) or {})
     if size is not None:
         meta[MIN_FONT_PT_KEY] = f"{size:.2f}"
     fig.savefig(path, dpi=dpi, format="png", metadata=meta, **savefig_kw)
     return path
+
+
+def _enlarge_small_text(fig, floor_pt: float) -> None:
+    """Raise every visible text of ``fig`` smaller than ``floor_pt`` to it (tick labels included)."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()  # creates the tick labels that exist only once drawn
+    changed = False
+    for t in fig.findobj(Text):
+        if t.get_visible() and t.get_text().strip() and t.get_fontsize() < floor_pt:
+            t.set_fontsize(floor_pt)
+            changed = True
+    for ax in fig.get_axes() if changed else ():
+        for axis in (ax.xaxis, ax.yaxis):  # ticks made at the next draw take their size from here
+            labels = axis.get_ticklabels(which="both")
+            axis.set_tick_params(which="both", labelsize=max([floor_pt] + [t.get_fontsize() for t in labels]))
+    if changed and fig.get_layout_engine() is not None:
+        fig.canvas.draw()
 
 
 def figure_font_metadata(png: Path | str) -> dict[str, float | None]:

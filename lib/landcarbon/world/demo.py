@@ -301,7 +301,7 @@ def water_sensitivity(MAT):
     β = β_cold + (β_warm − β_cold) · clip((MAT − 1) / 6, 0, 1), β_cold = 0.3, β_warm = 2.0 (our
     formulation): cold boreal soils are rarely water-limited, so their respiration follows
     temperature; in temperate and tropical soils microbial respiration and root activity fall steeply
-    as the soil dries (the seed study's finding for 1989–2018; for the soil-moisture response of
+    as the soil dries (the finding of Li et al. for 1989–2018; for the soil-moisture response of
     heterotrophic respiration see the review of Moyano, Manzoni & Chenu 2013, Soil Biol. Biochem. —
     DOI not verified here). The numbers are chosen, not fitted.
     """
