@@ -434,6 +434,17 @@ def test_built_front_page_shows_every_key_number(project_root):
     # headline rows come before any demo row
     head_end = html.index("</table>", html.index('id="headline-estimates"'))
     assert "lc-demo" not in html[html.index('id="headline-estimates"'):head_end]
+    # headline figures: observations and published values first, each group in chapter order
+    from landcarbon.publish.pipeline import load_analyses
+
+    order = {a.name: a.notebook for a in load_analyses(project_root).values()}
+    figs = [f.replace("-", "_") for f in re.findall(r'<figure class="lc-headline-figure[^"]*" id="headline-([a-z-]+)"', html)]
+    assert figs, "no headline figure on the front page"
+    kinds = [report.source_kind(summaries[f]["data_source"]) == "demo" for f in figs]
+    assert kinds == sorted(kinds), figs
+    for group in (False, True):
+        names = [f for f, k in zip(figs, kinds) if k == group]
+        assert names == sorted(names, key=order.get), names
 
 
 class _Figures(HTMLParser):
