@@ -37,7 +37,8 @@ def test_summary_roundtrip_and_validation(tmp_path):
 
 
 @pytest.mark.parametrize("v, s, txt", [(0.4512, 0.2471, "0.45 ± 0.25"), (122.77, 0.73, "122.77 ± 0.73"),
-                                       (1918.0, None, "1918"), (0.0175, 0.0042, "0.0175 ± 0.0042")])
+                                       (1918.0, None, "1918"), (0.0175, 0.0042, "0.0175 ± 0.0042"),
+                                       (5, None, "5"), (5.5, None, "5.5"), (2.0, 0.5, "2.00 ± 0.50")])
 def test_format_value(v, s, txt):
     assert format_value(v, s) == txt
 
