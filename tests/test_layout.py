@@ -87,5 +87,7 @@ def test_glue_roles_are_well_formed(notebook):
         roles = GLUE_ROLE.findall(cell.source)
         if len(roles) != n_roles:
             problems.append(f"cell {i}: {n_roles} glue roles, {len(roles)} well formed")
+        problems += [f"cell {i}: bare glue role (use {{glue:text}} for text; it prints strings with quotes)"
+                     for _ in re.findall(r"\{glue:?\}`", cell.source)]
         problems += [f"cell {i}: malformed glue key {r!r}" for r in roles if not re.fullmatch(r"\w+(:[^`{}\s]*)?", r)]
     assert not problems, f"{notebook.name}:\n  " + "\n  ".join(problems)

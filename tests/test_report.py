@@ -580,3 +580,19 @@ def test_stale_sphinx_environment_is_dropped_when_a_bib_file_changes(tmp_path):
     (book / "references" / "b.bib").write_text("@misc{b, title={B}}\n")  # a chapter adds a bibliography
     report._forget_stale_environment(book, build)
     assert not (build / ".doctrees").exists()
+
+
+def test_glued_indicator_text_is_prose_ready(monkeypatch):
+    """Text glued for the chapters: value ± sigma with units in superscript form, no unit word for
+    dimensionless numbers, whole counts without decimals."""
+    import myst_nb
+
+    from landcarbon.publish import reporting
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda key, value, display=True: glued.__setitem__(key, value))
+    reporting.glue_indicators({"sink": Indicator(0.4512, "PgC yr-1", "x", sigma=0.2471),
+                               "r2": Indicator(0.57, "1", "x"), "folds": {"value": 5, "units": "", "description": "n"}},
+                              prefix="t_")
+    assert glued["t_sink"] == "0.45 ± 0.25 PgC yr⁻¹" and glued["t_sink_value"] == pytest.approx(0.4512)
+    assert glued["t_r2"] == "0.57" and glued["t_folds"] == "5"

@@ -148,7 +148,10 @@ def glue_indicators(indicators: Mapping[str, Any], prefix: str = "") -> None:
     """``myst_nb.glue`` each indicator as ``<prefix><name>`` (formatted text with ±) and ``..._value``."""
     from myst_nb import glue
 
+    from ..units import format_units
+
     for name, obj in indicators.items():
         ind = _as_indicator(name, obj)
-        glue(f"{prefix}{name}", format_value(ind.value, ind.sigma) + f" {ind.units}", display=False)
+        units = "" if ind.units in (None, "", "1") else format_units(ind.units)  # dimensionless: no word
+        glue(f"{prefix}{name}", f"{format_value(ind.value, ind.sigma)} {units}".strip(), display=False)
         glue(f"{prefix}{name}_value", ind.value, display=False)
