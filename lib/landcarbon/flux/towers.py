@@ -94,6 +94,27 @@ def tower_site_years(data_source: str = "auto") -> pd.DataFrame:
     return pd.DataFrame(columns=["site", "year", "origin"])
 
 
+#: Tower selections of the flux chapter's ``towers`` parameter.
+TOWER_SELECTIONS = ("extract", "one_per_site", "all")
+
+
+def select_site_years(site_years: pd.DataFrame, towers: str = "extract") -> pd.DataFrame:
+    """The site-years a run processes: ``"extract"`` the site-years shipped with the package,
+    ``"one_per_site"`` the latest year of every tower (the published run: all towers in a fixed time),
+    ``"all"`` every site-year found."""
+    from ..errors import ConfigError
+    from .io import EXTRACT_SITE_YEARS
+
+    if towers not in TOWER_SELECTIONS:
+        raise ConfigError(f"towers={towers!r} is not a tower selection; use one of {', '.join(TOWER_SELECTIONS)}")
+    if towers == "extract" or site_years.empty:
+        keep = [(s, int(y)) in EXTRACT_SITE_YEARS for s, y in zip(site_years.site, site_years.year)]
+        return site_years[keep] if towers == "extract" else site_years
+    if towers == "one_per_site":
+        return site_years.sort_values(["site", "year"]).groupby("site", sort=False).tail(1).reset_index(drop=True)
+    return site_years
+
+
 def site_classes(sites: Iterable[str]) -> pd.DataFrame:
     """IGBP class, Köppen climate, lat/lon and the class's source for each site (index = site)."""
     from ..data import open_dataset
