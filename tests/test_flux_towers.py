@@ -120,5 +120,8 @@ def test_select_site_years():
     one = T.select_site_years(sy, "one_per_site")
     assert sorted(zip(one.site, one.year)) == [("A", 2003), ("B", 2002), ("US-Ha1", 2012)]
     assert list(zip(*T.select_site_years(sy, "extract")[["site", "year"]].to_numpy().T)) == [("US-Ha1", 2012)]
+    shares = sy.assign(measured_share=[0.6, 0.2, np.nan, 0.4, 0.4])  # the best-measured year; ties -> latest
+    one = T.select_site_years(shares, "one_per_site")
+    assert sorted(zip(one.site, one.year)) == [("A", 2001), ("B", 2002), ("US-Ha1", 2012)]
     with pytest.raises(ConfigError, match="one_per_site"):
         T.select_site_years(sy, "some")
