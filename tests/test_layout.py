@@ -10,6 +10,7 @@ notebooks that tell the story and call the library.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import nbformat
@@ -69,3 +70,24 @@ def test_layout_checks_can_fail(tmp_path):
     nbformat.write(nb, tmp_path / "bad.ipynb")
     with pytest.raises(AssertionError, match="function f has 8 lines"):
         test_notebook_cells_call_the_library(tmp_path / "bad.ipynb")
+
+
+GLUE_ROLE = re.compile(r"\{glue(?::\w*)?\}`([^`]*)`")
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_glue_roles_are_well_formed(notebook):
+    """``{glue:text}`key:format``` with a backtick at both ends: a brace instead of the closing backtick
+    swallows the following text into the key and the book build fails far from the typo."""
+    problems = []
+    for i, cell in enumerate(nbformat.read(notebook, as_version=4).cells):
+        if cell.cell_type != "markdown":
+            continue
+        n_roles = cell.source.count("{glue")
+        roles = GLUE_ROLE.findall(cell.source)
+        if len(roles) != n_roles:
+            problems.append(f"cell {i}: {n_roles} glue roles, {len(roles)} well formed")
+        problems += [f"cell {i}: bare glue role (use {{glue:text}} for text; it prints strings with quotes)"
+                     for _ in re.findall(r"\{glue:?\}`", cell.source)]
+        problems += [f"cell {i}: malformed glue key {r!r}" for r in roles if not re.fullmatch(r"\w+(:[^`{}\s]*)?", r)]
+    assert not problems, f"{notebook.name}:\n  " + "\n  ".join(problems)

@@ -37,7 +37,8 @@ def test_summary_roundtrip_and_validation(tmp_path):
 
 
 @pytest.mark.parametrize("v, s, txt", [(0.4512, 0.2471, "0.45 ± 0.25"), (122.77, 0.73, "122.77 ± 0.73"),
-                                       (1918.0, None, "1918"), (0.0175, 0.0042, "0.0175 ± 0.0042")])
+                                       (1918.0, None, "1918"), (0.0175, 0.0042, "0.0175 ± 0.0042"),
+                                       (5, None, "5"), (5.5, None, "5.5"), (2.0, 0.5, "2.00 ± 0.50")])
 def test_format_value(v, s, txt):
     assert format_value(v, s) == txt
 
@@ -434,6 +435,17 @@ def test_built_front_page_shows_every_key_number(project_root):
     # headline rows come before any demo row
     head_end = html.index("</table>", html.index('id="headline-estimates"'))
     assert "lc-demo" not in html[html.index('id="headline-estimates"'):head_end]
+    # headline figures: observations and published values first, each group in chapter order
+    from landcarbon.publish.pipeline import load_analyses
+
+    order = {a.name: a.notebook for a in load_analyses(project_root).values()}
+    figs = [f.replace("-", "_") for f in re.findall(r'<figure class="lc-headline-figure[^"]*" id="headline-([a-z-]+)"', html)]
+    assert figs, "no headline figure on the front page"
+    kinds = [report.source_kind(summaries[f]["data_source"]) == "demo" for f in figs]
+    assert kinds == sorted(kinds), figs
+    for group in (False, True):
+        names = [f for f, k in zip(figs, kinds) if k == group]
+        assert names == sorted(names, key=order.get), names
 
 
 class _Figures(HTMLParser):
@@ -568,3 +580,19 @@ def test_stale_sphinx_environment_is_dropped_when_a_bib_file_changes(tmp_path):
     (book / "references" / "b.bib").write_text("@misc{b, title={B}}\n")  # a chapter adds a bibliography
     report._forget_stale_environment(book, build)
     assert not (build / ".doctrees").exists()
+
+
+def test_glued_indicator_text_is_prose_ready(monkeypatch):
+    """Text glued for the chapters: value ± sigma with units in superscript form, no unit word for
+    dimensionless numbers, whole counts without decimals."""
+    import myst_nb
+
+    from landcarbon.publish import reporting
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda key, value, display=True: glued.__setitem__(key, value))
+    reporting.glue_indicators({"sink": Indicator(0.4512, "PgC yr-1", "x", sigma=0.2471),
+                               "r2": Indicator(0.57, "1", "x"), "folds": {"value": 5, "units": "", "description": "n"}},
+                              prefix="t_")
+    assert glued["t_sink"] == "0.45 ± 0.25 PgC yr⁻¹" and glued["t_sink_value"] == pytest.approx(0.4512)
+    assert glued["t_r2"] == "0.57" and glued["t_folds"] == "5"

@@ -104,7 +104,7 @@ def _headlines_md(root: Path, book: Path) -> str:
     fig_dir.mkdir(parents=True)
     titles = chapter_titles(root)
     blocks = []
-    for a in load_analyses(root).values():
+    for a in sorted(load_analyses(root).values(), key=lambda a: a.notebook):  # chapter order
         s = results_dir(a.name) / "summary.json"
         if not s.is_file():
             continue
