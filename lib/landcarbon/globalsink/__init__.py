@@ -4,7 +4,9 @@
   Scripps CO2 products, ONI) and the builders/loaders of their compact extracts shipped with the package;
 * :mod:`.sink` — the residual land sink S_LAND,res = E_FOS + E_LUC − G_ATM − S_OCEAN with its 1σ, G_ATM
   from NOAA's growth rate, the airborne fraction, trends, the ENSO response, the edition comparison and
-  the chapter's indicators;
+  the chapter's indicators, importable from one place; the code lives in :mod:`.residual` (budget identity,
+  residual sink, uncertainty, airborne fraction, trends), :mod:`.enso`, :mod:`.editions` and :mod:`.chapter`
+  (indicators and the numbers the prose quotes);
 * :mod:`.demo` — a digital twin of the global budget with a known land sink, trend and ENSO response;
 * :mod:`.plots` — the chapter's figures.
 
