@@ -1,7 +1,7 @@
 """Benchmark: NT + DT partitioning of DE-Tha 1998 with landcarbon.flux vs hesseflux 5.0 (and REddyProc).
 
 hesseflux 5.0 (Cuntz, the latest PyPI release) only runs with numpy < 1.24 and pandas < 2, so this
-script creates its own virtual environment ``benchmarks/_venv_hesseflux`` (python3.11 -m venv +
+script creates its own virtual environment a virtual environment ``_venv_hesseflux`` beside this script (python3.11 -m venv +
 pip install "hesseflux==5.0" "numpy<1.24" "pandas<2") on first use and runs hesseflux there in a
 subprocess. Both packages partition the same input: REddyProc's gap-filled NEE_f of DE-Tha 1998
 (measured records: NEE_fqc == 0), gap-filled Tair, Rg and VPD.
@@ -15,8 +15,8 @@ Two further modes:
 
 * ``--mode towers``: the chain (MDS, NT, DT, DT-RH) on every site-year of the 40 FLUXNET2015 towers
   with 2 worker processes; prints the batch time per site-year, the validation against ONEFlux (issue
-  11 bars) and the DT-RH ratios against Li et al. (2022); writes ``benchmarks/_out/towers.csv`` and
-  ``benchmarks/_out/dtrh_site_ratios.csv``.
+  11 bars) and the DT-RH ratios against Li et al. (2022); writes ``towers.csv`` and
+  ``dtrh_site_ratios.csv`` to the folder ``_out`` beside this script.
 * ``--mode coverage --realisations 50``: coverage of the ±1σ interval of annual GPP (DT and DT-RH) on
   the digital twin over ≥ 50 realisations per scenario, with a Wilson 95 % interval (the calibration
   test of the propagated uncertainty; too heavy for CI).

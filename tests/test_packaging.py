@@ -151,7 +151,7 @@ def test_publishing_modules_pass_ruff(project_root):
         pytest.skip("ruff is not installed in this environment (test extra)")
     files = [project_root / "lib" / "landcarbon" / "publish" / f for f in
              ("pipeline.py", "cli.py", "paths.py", "atomic.py", "notebook.py", "parameters.py", "runlock.py",
-              "_kernel.py", "refusals.py", "citation.py", "cf.py")]
+              "_kernel.py", "refusals.py", "citation.py", "cf.py", "cache.py", "staging.py", "interrupts.py")]
     files += [project_root / "tests" / f for f in ("test_pipeline.py", "test_pipeline_signals.py", "test_cli.py",
                                                    "test_packaging.py", "test_environment.py", "test_cf_outputs.py")]
     out = subprocess.run([str(ruff), "check", "--no-cache", *map(str, [f for f in files if f.exists()])],

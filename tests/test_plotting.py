@@ -341,3 +341,14 @@ def test_regional_grid_across_the_antimeridian_stays_contiguous(no_network, tmp_
     # a global 0..360 grid is converted to -180..180
     glob = _field(lon360=True)
     assert float(plotting._normalise_grid(glob)["lon"].min()) < 0
+
+
+def test_source_banner_says_what_the_page_ran_on():
+    from landcarbon.publish.notebook import source_banner_markdown
+
+    demo = source_banner_markdown("demo:landcarbon.world.demo:demo_drivers@2022")
+    mixed = source_banner_markdown(["real:" + "a" * 64, "demo:landcarbon.world.demo:demo_drivers@2022"])
+    real = source_banner_markdown("real:" + "b" * 64)
+    assert demo.startswith("```{warning} This page ran on DEMO data")
+    assert mixed.startswith("```{warning} This page uses observations and DEMO data") and "aaaaaaaaaaaa" in mixed
+    assert real.startswith("```{note} Data used on this page") and "DEMO" not in real

@@ -37,7 +37,8 @@ def test_summary_roundtrip_and_validation(tmp_path):
 
 
 @pytest.mark.parametrize("v, s, txt", [(0.4512, 0.2471, "0.45 ± 0.25"), (122.77, 0.73, "122.77 ± 0.73"),
-                                       (1918.0, None, "1918"), (0.0175, 0.0042, "0.0175 ± 0.0042")])
+                                       (1918.0, None, "1918"), (0.0175, 0.0042, "0.0175 ± 0.0042"),
+                                       (5, None, "5"), (5.5, None, "5.5"), (2.0, 0.5, "2.00 ± 0.50")])
 def test_format_value(v, s, txt):
     assert format_value(v, s) == txt
 
@@ -311,18 +312,43 @@ def test_headline_figure_records_its_smallest_font(tmp_path):
     fig, ax = plt.subplots(figsize=(4, 3))
     ax.plot([0, 1], [0, 1], label="line")
     ax.set_xlabel("x", fontsize=11)
-    ax.tick_params(labelsize=7.5)
-    ax.legend(fontsize=9)
+    ax.tick_params(labelsize=10.5)
+    ax.legend(fontsize=12)
     png = report.save_headline_figure(fig, tmp_path / "figures" / "headline.png", dpi=100)
     plt.close(fig)
     meta = report.figure_font_metadata(png)
-    assert meta["min_font_pt"] == pytest.approx(7.5) and meta["dpi"] == pytest.approx(100, abs=0.5)
-    assert meta["width_px"] == 400
+    assert meta["min_font_pt"] == pytest.approx(10.5) and meta["dpi"] == pytest.approx(100, abs=0.5)
+    assert 350 < meta["width_px"] <= 420  # tight bounding box
     # a PNG saved without it says so
     fig, ax = plt.subplots(figsize=(2, 2))
     fig.savefig(tmp_path / "plain.png", dpi=100)
     plt.close(fig)
     assert report.figure_font_metadata(tmp_path / "plain.png")["min_font_pt"] is None
+
+
+@pytest.mark.parametrize("width_in", [4.0, 9.0, 12.0, 16.0])
+def test_headline_figure_text_is_legible_on_the_front_page(tmp_path, width_in):
+    """Small text is enlarged so that, shown at 96/dpi and shrunk to the column, it stays >= 9 pt."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(width_in, 3), layout="constrained")
+    for ax in axes:
+        ax.plot([0, 1], [0, 1], label="line")
+        ax.tick_params(labelsize=6)
+        ax.legend(fontsize=5)
+        ax.set_title("panel", fontsize=7)
+    fig.colorbar(axes[0].imshow([[0, 1]]), ax=axes[0]).ax.tick_params(labelsize=5)
+    png = report.save_headline_figure(fig, tmp_path / "h.png", dpi=100)
+    plt.close(fig)
+    meta = report.figure_font_metadata(png)
+    shown = min(meta["width_px"] * 96 / meta["dpi"], report.FRONT_PAGE_COLUMN_PX)
+    rendered = meta["min_font_pt"] * meta["dpi"] / 96 * shown / meta["width_px"]
+    assert rendered >= 9.0
+    # the recorded size is what the PNG holds: no text smaller than the floor survives a redraw
+    assert meta["min_font_pt"] >= report.READABLE_FONT_PT
 
 
 # ---------------------------------------------------------------------------------------------
@@ -409,6 +435,17 @@ def test_built_front_page_shows_every_key_number(project_root):
     # headline rows come before any demo row
     head_end = html.index("</table>", html.index('id="headline-estimates"'))
     assert "lc-demo" not in html[html.index('id="headline-estimates"'):head_end]
+    # headline figures: observations and published values first, each group in chapter order
+    from landcarbon.publish.pipeline import load_analyses
+
+    order = {a.name: a.notebook for a in load_analyses(project_root).values()}
+    figs = [f.replace("-", "_") for f in re.findall(r'<figure class="lc-headline-figure[^"]*" id="headline-([a-z-]+)"', html)]
+    assert figs, "no headline figure on the front page"
+    kinds = [report.source_kind(summaries[f]["data_source"]) == "demo" for f in figs]
+    assert kinds == sorted(kinds), figs
+    for group in (False, True):
+        names = [f for f, k in zip(figs, kinds) if k == group]
+        assert names == sorted(names, key=order.get), names
 
 
 class _Figures(HTMLParser):
@@ -543,3 +580,19 @@ def test_stale_sphinx_environment_is_dropped_when_a_bib_file_changes(tmp_path):
     (book / "references" / "b.bib").write_text("@misc{b, title={B}}\n")  # a chapter adds a bibliography
     report._forget_stale_environment(book, build)
     assert not (build / ".doctrees").exists()
+
+
+def test_glued_indicator_text_is_prose_ready(monkeypatch):
+    """Text glued for the chapters: value ± sigma with units in superscript form, no unit word for
+    dimensionless numbers, whole counts without decimals."""
+    import myst_nb
+
+    from landcarbon.publish import reporting
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda key, value, display=True: glued.__setitem__(key, value))
+    reporting.glue_indicators({"sink": Indicator(0.4512, "PgC yr-1", "x", sigma=0.2471),
+                               "r2": Indicator(0.57, "1", "x"), "folds": {"value": 5, "units": "", "description": "n"}},
+                              prefix="t_")
+    assert glued["t_sink"] == "0.45 ± 0.25 PgC yr⁻¹" and glued["t_sink_value"] == pytest.approx(0.4512)
+    assert glued["t_r2"] == "0.57" and glued["t_folds"] == "5"

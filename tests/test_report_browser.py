@@ -113,17 +113,20 @@ _FRONT_LAYOUT = ("<div class='admonition lc-key-messages'><ol><li>Land sink 0.34
 
 
 def _headline_png(path: Path, fontsize: float = 10) -> None:
+    """A headline PNG recording ``fontsize`` as its smallest text, as an older or hand-made figure would
+    (``save_headline_figure`` itself never records less than its legibility floor)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from landcarbon.publish.report import save_headline_figure
+    from landcarbon.publish.report import MIN_FONT_PT_KEY
 
     fig, ax = plt.subplots(figsize=(3, 2))
     ax.plot([0, 1], [0, 1])
     ax.tick_params(labelsize=fontsize)
-    save_headline_figure(fig, path, dpi=100)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, format="png", metadata={MIN_FONT_PT_KEY: f"{fontsize:.2f}"})
     plt.close(fig)
 
 

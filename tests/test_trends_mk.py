@@ -226,7 +226,7 @@ def test_accurate_p_does_not_underflow():
     x = np.arange(40.0)
     ref = pmk.original_test(x)
     ours = mk_test(x)
-    assert ref.p == 0.0                             # the peer's cancellation (brief §a.8)
+    assert ref.p == 0.0                             # the peer's cancellation in its variance formula
     assert ours["p"] == pytest.approx(2 * stats.norm.sf(ref.z), rel=1e-12) and ours["p"] > 0
     assert mk_test(x, p_formula="pymannkendall")["p"] == 0.0
 

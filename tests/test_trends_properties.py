@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(code: str, timeout: float = 170.0) -> subprocess.CompletedProcess:
+def _run(code: str, timeout: float = 600.0) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
                           timeout=timeout, cwd=ROOT)
 
@@ -47,9 +47,10 @@ def test_subnormal_slopes_do_not_crash():
 
 def test_hypothesis_suite_in_subprocess():
     env = {**os.environ, "LC_HYPOTHESIS_EXAMPLES": os.environ.get("LC_HYPOTHESIS_EXAMPLES", "80")}
+    # the timeouts only guard against a hang: on a loaded 2-core machine numba compilation alone takes minutes
     proc = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "tests" / "hypothesis_trends_kernels.py"),
                            "-q", "-x", "-p", "no:cacheprovider", "-p", "no:randomly"],
-                          capture_output=True, text=True, timeout=175, cwd=ROOT, env=env)
+                          capture_output=True, text=True, timeout=900, cwd=ROOT, env=env)
     assert proc.returncode == 0, _explain(proc)
     assert " passed" in proc.stdout
 

@@ -1,4 +1,4 @@
-# pymannkendall's own test suite (tests/test_pymannkendall.py of mmhs013/pyMannKendall, master at
+# pymannkendall's own test suite (``test_pymannkendall.py`` of mmhs013/pyMannKendall, master at
 # commit ec2e3ab; expected values from the R packages modifiedmk, fume, rkt and trend), run against
 # landcarbon.trends through the pymannkendall-shaped adapter tests/pymk_adapter.py.
 # Changes: the import (adapter instead of pymannkendall), np.float -> float (removed in NumPy 1.24),

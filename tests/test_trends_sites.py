@@ -75,3 +75,25 @@ def test_size_and_partial_tables():
     er = 100 + 3 * temp + rng.normal(0, 0.05, 30)             # a trend that is all temperature
     p = TC.partial_trend_table({"er": er}, temp).iloc[0]
     assert p["p (original)"] < 0.01 and p["p (partial, given temperature)"] > 0.05 and p["rho"] > 0.5
+
+
+def test_agreement_table_names_and_values():
+    """Identical maps agree everywhere; a map with every slope flipped has no sign agreement; the rows carry
+    the reader-facing names and the indicator keys."""
+    import numpy as np
+    import xarray as xr
+
+    from landcarbon.trends import chapter as TC
+
+    rng = np.random.default_rng(3)
+    slope = xr.DataArray(rng.normal(size=(6, 8)), dims=("lat", "lon"))
+    sig = xr.DataArray(rng.random((6, 8)) < 0.5, dims=("lat", "lon"))
+    truth = xr.Dataset({"slope": slope, "significant": sig, "significant_fdr": sig & (abs(slope) > 0.5)})
+    land = xr.ones_like(slope, dtype=bool)
+    same = TC.agreement_table(truth, truth, land)
+    assert list(same.index) == list(TC.AGREEMENT_LABELS) and list(same["measure"]) == list(TC.AGREEMENT_LABELS.values())
+    assert same.loc["sign_agreement_truth_significant", "local (alpha)"] == 1.0
+    assert same.loc["precision", "after FDR"] == 1.0
+    assert same.loc["slope_regression", "local (alpha)"] == pytest.approx(1.0, abs=1e-12)
+    flipped = TC.agreement_table(truth.assign(slope=-slope), truth, land)
+    assert flipped.loc["sign_agreement_truth_significant", "local (alpha)"] == 0.0

@@ -35,6 +35,17 @@ def test_ratio_file_contract(tmp_path):
     bad.to_csv(p, index=False)
     with pytest.raises(DataError, match="line 5, column ratio_dtrh_nt_annual"):
         up.read_dtrh_ratios(p)
+    # a tower without an eligible site-year (NaN ratios, as the flux chapter writes it) is left out
+    none = _ratios()
+    none.loc[4, "n_site_years"] = 0
+    none.loc[4, [c for c in none.columns if c.startswith("ratio_")]] = np.nan
+    none.to_csv(p, index=False)
+    df = up.read_dtrh_ratios(p)
+    assert len(df) == 11 and "XX-004" not in set(df.site)
+    none.loc[4, "n_site_years"] = 2  # ... but NaN ratios with eligible years are an error
+    none.to_csv(p, index=False)
+    with pytest.raises(DataError, match="line 6, column ratio_dtrh_nt_annual"):
+        up.read_dtrh_ratios(p)
     _ratios().drop(columns=["igbp"]).to_csv(p, index=False)
     with pytest.raises(DataError, match="lacks columns"):
         up.read_dtrh_ratios(p)

@@ -171,7 +171,7 @@ def truth_2deg():
 
 
 def test_true_er_trends_follow_the_seed_study(truth_2deg):
-    """Seed 004: global ER decreases significantly 1989-2018, temperate and tropical decrease, boreal increases."""
+    """As Li et al. find: global ER decreases significantly 1989-2018, temperate and tropical decrease, boreal increases."""
     from landcarbon import trends as tr
     d, er, _, _, zones = truth_2deg
     table = tr.regional_trend_table(tr.regional_totals(er.assign_attrs(units="gC m-2 yr-1"), d.area, zones))

@@ -1,6 +1,6 @@
 """Unit conversions of landcarbon — the only place where carbon-flux units are converted.
 
-Conventions (see DESIGN.md):
+Conventions:
 
 * half-hourly fluxes: µmol CO2 m-2 s-1;
 * daily fluxes: gC m-2 d-1;

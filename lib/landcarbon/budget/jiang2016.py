@@ -140,6 +140,9 @@ def reproduce_jiang2016(ds, *, inversion: Estimate | None = None) -> dict:
                                      "itemised in our sources)"}
     burial = get(ds, "river_burial")
     sbu = combine([0, 0, 0], [veg_pub.sigma, soil_pub.sigma, burial.sigma], mode="linear").sigma
+    out["bottomup_closure"] = {"estimate": Estimate(bu.value, sbu), "published": bu,
+                               "convention": "published bottom-up land sink with the sigma the closure uses "
+                                             "(vegetation + soil + inland-water burial, linear)"}
     land = inverse_variance_mean([td.value, bu.value], [td.sigma, sbu])
     out["land_sink"] = {"estimate": land, "published": pub("result_land_sink"),
                         "convention": f"{CLOSURE_RULE}; sigma_TD = {td.sigma:.2f}, sigma_BU = {sbu:.3f} (vegetation + "
@@ -176,6 +179,11 @@ def indicators(rep: dict, *, inversion_source: str | None = None) -> dict:
         "china_sink_topdown": ind("topdown_inversion", "China land sink from the atmospheric inversion ("
                                   + rep["topdown_inversion"]["convention"] + ")", inversion_source or SOURCE_LABEL),
         "china_sink_bottomup": ind("veg_soil", "Bottom-up vegetation + soil carbon accumulation, errors added linearly"),
+        "china_sink_topdown_lateral": ind("topdown", "Top-down land sink after lateral fluxes (inversion + net "
+                                          "trade import − exported reduced carbon compounds): "
+                                          + rep["topdown"]["convention"]),
+        "china_sink_bottomup_lateral": ind("bottomup_closure", "Bottom-up land sink after lateral fluxes: "
+                                           + rep["bottomup_closure"]["convention"]),
         "china_land_sink": ind("land_sink", "Closed land sink: " + rep["land_sink"]["convention"]),
         "china_nep": ind("nep", "Net ecosystem production: " + rep["nep"]["convention"]),
         "vegetation_sink": ind("vegetation", "Vegetation carbon accumulation: " + rep["vegetation"]["convention"]),

@@ -1,6 +1,6 @@
 """Datasets: manifest, file resolution, checksum verification, loaders and demo fallbacks.
 
-Resolution order for each file of a dataset (DESIGN.md, "Data flow"):
+Resolution order for each file of a dataset (the data flow of the README):
 
 1. the folders of ``LANDCARBON_DATA_PATH`` (colon separated), in order;
 2. the pooch download cache (``LANDCARBON_CACHE`` or the OS user cache);

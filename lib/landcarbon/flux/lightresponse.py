@@ -344,7 +344,7 @@ def predict_lrc(tab: pd.DataFrame, *, rg_wm2: np.ndarray, vpd_hpa: np.ndarray, x
     Returns dict of arrays: gpp, reco, gpp_sd, reco_sd, qc (0 all parameters fitted, 1 some fixed,
     2 nearest window > ``max_dist_days`` away, 3 no valid window), dist (records to the nearest
     window), and ``window_weights``: (i_before, i_after, w_before, w_after, good table) for
-    aggregating the uncertainty (see :func:`landcarbon.flux._common.annual_sum_sd`).
+    aggregating the uncertainty (see :func:`landcarbon.flux.lightresponse.annual_sum_sd`).
     """
     from ._common import neighbour_weights
 

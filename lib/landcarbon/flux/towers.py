@@ -86,12 +86,54 @@ def tower_site_years(data_source: str = "auto") -> pd.DataFrame:
     if data_source in ("auto", "real"):
         res = resolve_files("fluxnet2015-hh")
         if res.complete and res.paths:
-            out = fluxnet_site_years(res.paths)[["site", "year"]]
+            inv = fluxnet_site_years(res.paths)
+            out = inv[["site", "year"]].copy()
             out["origin"] = "raw files"
+            shares = {path: _measured_share_by_year(path) for path in inv.path.unique()}
+            out["measured_share"] = [shares[pa].get(int(y), np.nan) for pa, y in zip(inv.path, inv.year)]
             return out
         if resolve_extract("fluxnet2015-hh"):
             return pd.DataFrame([{"site": s, "year": y, "origin": "embedded extract"} for s, y in EXTRACT_SITE_YEARS])
     return pd.DataFrame(columns=["site", "year", "origin"])
+
+
+def _measured_share_by_year(path) -> dict[int, float]:
+    """Share of records per calendar year with measured NEE (finite, ``nee_qc`` = 0) in a raw
+    FLUXNET2015 half-hourly file; {} when the file cannot be read (the run then reports the site-year)."""
+    import xarray as xr
+
+    try:
+        with xr.open_dataset(path) as ds:
+            ok = np.isfinite(ds["nee"].values.ravel()) & (ds["nee_qc"].values.ravel() == 0)
+            years = pd.DatetimeIndex(ds["time"].values).year
+    except Exception:  # noqa: BLE001 - selection only; process_tower_site_year reports the real error
+        return {}
+    return {int(y): float(ok[years == y].mean()) for y in np.unique(years)}
+
+
+#: Tower selections of the flux chapter's ``towers`` parameter.
+TOWER_SELECTIONS = ("extract", "one_per_site", "all")
+
+
+def select_site_years(site_years: pd.DataFrame, towers: str = "extract") -> pd.DataFrame:
+    """The site-years a run processes: ``"extract"`` the site-years shipped with the package,
+    ``"one_per_site"`` one year of every tower, the one with the largest share of measured NEE
+    (column ``measured_share`` when present; ties and missing shares → the latest year) — the published run:
+    all towers in a fixed time — and ``"all"`` every site-year found."""
+    from ..errors import ConfigError
+    from .io import EXTRACT_SITE_YEARS
+
+    if towers not in TOWER_SELECTIONS:
+        raise ConfigError(f"towers={towers!r} is not a tower selection; use one of {', '.join(TOWER_SELECTIONS)}")
+    if towers == "extract" or site_years.empty:
+        keep = [(s, int(y)) in EXTRACT_SITE_YEARS for s, y in zip(site_years.site, site_years.year)]
+        return site_years[keep] if towers == "extract" else site_years
+    if towers == "one_per_site":
+        share = site_years["measured_share"] if "measured_share" in site_years else pd.Series(np.nan, site_years.index)
+        ranked = site_years.assign(_share=pd.to_numeric(share, errors="coerce").fillna(-1.0))
+        ranked = ranked.sort_values(["site", "_share", "year"], ascending=[True, False, False])
+        return ranked.groupby("site", sort=False).head(1).drop(columns="_share").reset_index(drop=True)
+    return site_years
 
 
 def site_classes(sites: Iterable[str]) -> pd.DataFrame:

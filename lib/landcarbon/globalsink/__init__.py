@@ -4,11 +4,13 @@
   Scripps CO2 products, ONI) and the builders/loaders of their compact extracts shipped with the package;
 * :mod:`.sink` — the residual land sink S_LAND,res = E_FOS + E_LUC − G_ATM − S_OCEAN with its 1σ, G_ATM
   from NOAA's growth rate, the airborne fraction, trends, the ENSO response, the edition comparison and
-  the chapter's indicators;
+  the chapter's indicators, importable from one place; the code lives in :mod:`.residual` (budget identity,
+  residual sink, uncertainty, airborne fraction, trends), :mod:`.enso`, :mod:`.editions` and :mod:`.chapter`
+  (indicators and the numbers the prose quotes);
 * :mod:`.demo` — a digital twin of the global budget with a known land sink, trend and ENSO response;
 * :mod:`.plots` — the chapter's figures.
 
-Signs (DESIGN.md): every term is a positive number in PgC yr⁻¹ — emissions (E_FOS, E_LUC) are sources,
+Signs (the package's convention, see :mod:`landcarbon.units`): every term is a positive number in PgC yr⁻¹ — emissions (E_FOS, E_LUC) are sources,
 the atmospheric growth G_ATM and the sinks (S_OCEAN, S_LAND, cement carbonation) are uptakes; a land
 *sink* is a positive uptake.
 """

@@ -186,11 +186,20 @@ def source_banner_markdown(source_attr: str | list[str]) -> str:
     """MyST admonition stating which data the page ran on (``real:…`` / ``demo:…`` / ``literature:…``)."""
     sources = [source_attr] if isinstance(source_attr, str) else list(source_attr)
     demo = any(s.startswith("demo:") for s in sources)
+    observed = any(s.startswith(("real", "literature:")) for s in sources)
     kind = "warning" if demo else "note"
-    title = "This page ran on DEMO data (synthetic digital twin with known truth)" if demo else "Data used on this page"
+    if demo and observed:
+        title = "This page uses observations and DEMO data (synthetic digital twin with known truth)"
+        extra = ("\n\nThe DEMO parts test the methods against a known truth or stand in for data that cannot "
+                 "ship; [Methods and data](../methods_data.md) lists the real files and how to obtain them "
+                 "(put them in a folder named by `LANDCARBON_DATA_PATH` and rerun).")
+    elif demo:
+        title = "This page ran on DEMO data (synthetic digital twin with known truth)"
+        extra = ("\n\nTo use observations, put the real files listed in [Methods and data](../methods_data.md) in a "
+                 "folder named by `LANDCARBON_DATA_PATH` and rerun.")
+    else:
+        title, extra = "Data used on this page", ""
     lines = "\n".join(_source_line(s) for s in sources)
-    extra = ("\n\nTo use observations, put the real files listed in [Methods and data](../methods_data.md) in a "
-             "folder named by `LANDCARBON_DATA_PATH` and rerun." if demo else "")
     return f"```{{{kind}}} {title}\n{lines}{extra}\n```"
 
 

@@ -29,23 +29,22 @@ dependency order into ``book/analyses/`` and, for each one,
 * writes a log (``.landcarbon/logs/<name>.log``: cell output and the kernel's own messages) and a
   provenance record (``results/<name>/provenance.json``: package versions, parameters, data sources
   and hashes, git commit, timings, output hashes).
+
+This module holds the declaration of the analyses, the execution of one notebook and the run itself;
+the parts it relies on sit beside it: :mod:`landcarbon.publish.cache` (cache key, output hashes, package
+versions, git commit, cache hits), :mod:`landcarbon.publish.staging` (staging, promotion, recovery, the run
+lock) and :mod:`landcarbon.publish.interrupts` (SIGINT/SIGTERM handling, :class:`RunInterrupted`).
 """
 from __future__ import annotations
 
-import errno
-import hashlib
 import json
 import os
 import platform
 import shutil
-import signal
-import subprocess
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,41 +53,31 @@ from typing import Any
 import yaml
 
 from ..errors import ChecksumError, PipelineError, located
-from .atomic import default_dir_mode, exchange_paths, sha256_file, write_json_atomic
+from .atomic import default_dir_mode, sha256_file, write_json_atomic
+from .cache import (
+    KEY_PACKAGES,
+    LOCK_FILE_NAME,
+    _cache_state,
+    _data_fingerprints,
+    _file_hashes,
+    _git_commit,
+    _package_versions,
+    cache_key,
+    lock_file_sha256,
+)
+from .interrupts import RunInterrupted, _Signals, _trap_signals
 from .parameters import RawValue, check_injection, check_overrides, declared_parameters
 from .paths import INTERACTIVE_DIR, project_root, results_dir, state_dir
 from .refusals import ENV_VAR as REFUSED_ENV
 from .refusals import read_refusals
-from .runlock import LockHeld, RunLock
+from .runlock import LockHeld
+from .staging import _journal_dir, _promote, _staging_base, _test_hold, recover, run_lock
 
 __all__ = ["Analysis", "load_analyses", "run", "RunRecord", "cache_key", "parse_overrides", "KEY_PACKAGES",
            "RunInterrupted", "LockHeld", "recover", "run_lock", "LOCK_FILE_NAME", "lock_file_sha256",
            "INTERACTIVE_DIR"]
 
 PROFILES = ("quick", "full")
-
-#: Packages whose versions enter every cache key and provenance record.
-KEY_PACKAGES = ("landcarbon", "numpy", "scipy", "pandas", "xarray", "dask", "numba", "scikit-learn",
-                "matplotlib", "cartopy", "netCDF4", "papermill", "nbclient", "ipykernel", "jupyter-book",
-                "myst-nb", "pymannkendall")
-
-#: The hashed lock file of the environment (``make lock`` regenerates it).
-LOCK_FILE_NAME = "requirements-lock.txt"
-
-#: Files of a results folder that do not enter the hash handed downstream (timings, log paths).
-_VOLATILE = ("provenance.json",)
-
-
-class RunInterrupted(PipelineError):
-    """The run was stopped by SIGINT (Ctrl-C) or SIGTERM; ``signum`` says which."""
-
-    def __init__(self, message: str, signum: int):
-        super().__init__(message)
-        self.signum = signum
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + int(self.signum)
 
 
 @dataclass(frozen=True)
@@ -205,320 +194,6 @@ def parse_overrides(items: Iterable[tuple[str, str]] | None) -> dict[str, dict[s
                     "(list them with: landcarbon analyses --parameters)"))
         out.setdefault(name, {})[k] = RawValue(v)
     return out
-
-
-# ---------------------------------------------------------------------------------------------
-# hashing: cache key, outputs, provenance
-# ---------------------------------------------------------------------------------------------
-def _tree_hash(folder: Path, patterns=("*.py", "*.yaml", "*.csv", "*.json", "*.geojson", "*.txt", "*.gz")) -> str:
-    h = hashlib.sha256()
-    files = sorted({p for pat in patterns for p in folder.rglob(pat) if "__pycache__" not in p.parts})
-    for p in files:
-        h.update(str(p.relative_to(folder)).encode())
-        h.update(sha256_file(p).encode())
-    return h.hexdigest()
-
-
-def _file_hashes(folder: Path, exclude: Iterable[str] = ()) -> dict[str, str]:
-    """``{relative posix path: sha256}`` of every file below ``folder`` (empty if it does not exist)."""
-    if not folder.is_dir():
-        return {}
-    skip = set(exclude)
-    return {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.relative_to(folder).as_posix() not in skip}
-
-
-def _digest(mapping: Mapping[str, str]) -> str:
-    return hashlib.sha256(json.dumps(dict(sorted(mapping.items()))).encode()).hexdigest()
-
-
-def _summary_fingerprint(path: Path) -> str:
-    """sha256 of what a downstream analysis reads from an upstream summary: its data source and
-    indicators (not the upstream's parameter record, which changes without changing the results)."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        core = {k: doc.get(k) for k in ("data_source", "indicators")}
-    except (OSError, ValueError):
-        return sha256_file(path)
-    return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()
-
-
-def _combined(paths) -> str:
-    hashes = sorted(sha256_file(p) for p in paths)
-    return hashes[0] if len(hashes) == 1 else hashlib.sha256("\n".join(hashes).encode()).hexdigest()
-
-
-def _data_fingerprints(datasets: Iterable[str], data_source: str = "auto") -> dict[str, str]:
-    """``{id: "real:<sha>" | ...}`` for the data an analysis declares, sha256 **verified** (no download).
-
-    Raises :class:`ChecksumError` (naming the file and both hashes) when a file is present but does not
-    match the manifest — such a file is never recorded. With ``data_source="demo"`` no file is read.
-    """
-    from ..data import resolve_files
-
-    out = {}
-    for ds_id in datasets:
-        if data_source == "demo":
-            out[ds_id] = "demo requested (real files not read)"
-            continue
-        try:
-            res = resolve_files(ds_id, check=True)
-        except ChecksumError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a bad manifest entry is reported by the notebook itself
-            out[ds_id] = f"unresolvable: {exc}"
-            continue
-        if res.complete and res.paths:
-            out[ds_id] = "real:" + _combined(res.paths)
-        elif res.dataset.extract is not None:
-            from ..data import resolve_extract
-
-            files = resolve_extract(ds_id, check=True) or []
-            out[ds_id] = "real (embedded extract):" + _combined(files) if files else "absent (demo fallback)"
-        else:
-            out[ds_id] = "absent (demo fallback)"
-    return out
-
-
-def lock_file_sha256(root: Path) -> str:
-    """sha256 of ``requirements-lock.txt`` (``"absent"`` when the compendium has none)."""
-    p = root / LOCK_FILE_NAME
-    return sha256_file(p) if p.is_file() else "absent"
-
-
-def cache_key(analysis: Analysis, params: Mapping[str, Any], root: Path, *,
-              data: Mapping[str, str] | None = None) -> tuple[str, dict[str, Any]]:
-    """sha256 over everything that can change the analysis' result; also returns the inputs.
-
-    ``data`` are verified fingerprints (:func:`_data_fingerprints`); computed here when not given.
-    ``results_dir`` is not part of it (it names a staging folder that differs every run).
-    """
-    upstream = {}
-    for d in analysis.depends_on:
-        files = _file_hashes(results_dir(d), exclude=_VOLATILE)
-        if "summary.json" in files:  # its parameter record may change without changing any result
-            files["summary.json"] = _summary_fingerprint(results_dir(d) / "summary.json")
-        upstream[d] = _digest(files) if files else "absent"
-    inputs = {
-        "notebook_sha256": sha256_file(root / "notebooks" / analysis.notebook),
-        "parameters": {k: v for k, v in sorted(params.items()) if k != "results_dir"},
-        "lib_tree_sha256": _tree_hash(root / "lib" / "landcarbon") if (root / "lib" / "landcarbon").is_dir()
-        else _tree_hash(Path(__file__).resolve().parents[1]),
-        "lock_sha256": lock_file_sha256(root),
-        "packages": _package_versions(),
-        "data": dict(data) if data is not None else _data_fingerprints(analysis.datasets, params.get("data_source", "auto")),
-        "upstream_outputs": upstream,
-        "data_path": os.environ.get("LANDCARBON_DATA_PATH", ""),
-    }
-    key = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
-    return key, inputs
-
-
-def _package_versions() -> dict[str, str]:
-    from importlib import metadata
-
-    out = {"python": platform.python_version()}
-    for name in KEY_PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def _git_commit(root: Path) -> dict[str, Any]:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=10)
-        if commit.returncode != 0:
-            return {"commit": None, "dirty": None}
-        return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
-
-
-# ---------------------------------------------------------------------------------------------
-# signals: stop within seconds, never in the middle of a promotion
-# ---------------------------------------------------------------------------------------------
-class _Signals:
-    """SIGINT/SIGTERM handler of a run: raise :class:`RunInterrupted` unless inside a critical section."""
-
-    def __init__(self):
-        self.signum: int | None = None
-        self.critical = 0
-        self.on_signal: list = []
-
-    def handler(self, signum, frame):  # noqa: ARG002 - signal API
-        if self.signum is None:
-            self.signum = signum
-        for cb in list(self.on_signal):
-            try:
-                cb()
-            except Exception:  # noqa: BLE001 - a failing callback must not mask the interruption
-                pass
-        if not self.critical:
-            self.critical += 1  # clean-up after this point runs undisturbed by a second Ctrl-C
-            raise RunInterrupted(_interrupt_message(signum), signum)
-
-    @contextmanager
-    def critical_section(self) -> Iterator[None]:
-        self.critical += 1
-        try:
-            yield
-        finally:
-            self.critical -= 1
-        if self.signum is not None and not self.critical:
-            self.critical += 1
-            raise RunInterrupted(_interrupt_message(self.signum), self.signum)
-
-
-def _interrupt_message(signum: int) -> str:
-    try:
-        name = signal.Signals(signum).name
-    except ValueError:
-        name = f"signal {signum}"
-    return f"run interrupted by {name}"
-
-
-@contextmanager
-def _trap_signals() -> Iterator[_Signals]:
-    sig = _Signals()
-    if threading.current_thread() is not threading.main_thread():
-        yield sig  # signals are delivered to the main thread only; nothing to install
-        return
-    names = [s for s in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, s)]
-    previous = {}
-    for n in names:
-        s = getattr(signal, n)
-        previous[s] = signal.signal(s, sig.handler)
-    try:
-        yield sig
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-
-
-# ---------------------------------------------------------------------------------------------
-# staging, promotion, recovery
-# ---------------------------------------------------------------------------------------------
-def run_lock(root: Path | None = None, command: str | None = None) -> RunLock:
-    """The compendium's run lock (``<root>/.landcarbon/run.lock``), re-entrant within a process."""
-    root = root or project_root()
-    return RunLock(root / ".landcarbon" / "run.lock", command=command)
-
-
-def _staging_base(root: Path) -> Path:
-    """Staging folders live on the filesystem of ``results/`` so promotion is a rename."""
-    base = results_dir()
-    base.mkdir(parents=True, exist_ok=True)
-    candidate = root / ".landcarbon" / "staging"
-    candidate.mkdir(parents=True, exist_ok=True)
-    if os.stat(candidate).st_dev == os.stat(base).st_dev:
-        return candidate
-    other = base.parent / f".{base.name}.landcarbon-staging"
-    other.mkdir(parents=True, exist_ok=True)
-    return other
-
-
-def _test_hold(point: str) -> None:
-    """Test hook: with ``LANDCARBON_TEST_HOLD=<point>@<file>`` the run writes its pid to ``<file>`` at
-    ``<point>`` ("executed": notebook done, nothing promoted; "promoting": results swapped, notebook
-    not yet) and waits there, so tests can kill it at that exact moment. Unset in normal use."""
-    spec = os.environ.get("LANDCARBON_TEST_HOLD", "")
-    if spec.partition("@")[0] == point and spec.partition("@")[2]:
-        Path(spec.partition("@")[2]).write_text(str(os.getpid()))
-        time.sleep(600)
-
-
-def _journal_dir(root: Path) -> Path:
-    p = root / ".landcarbon" / "promote"
-    p.mkdir(parents=True, exist_ok=True)
-    return p
-
-
-def _replace_file(src: Path, dst: Path) -> None:
-    """``os.replace`` that also works across filesystems (copy beside ``dst`` first, then rename)."""
-    try:
-        os.replace(src, dst)
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise
-        tmp = dst.parent / f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp"
-        shutil.copy2(src, tmp)
-        os.replace(tmp, dst)
-        src.unlink()
-
-
-def _swap_in(staged: Path, final: Path, old: Path) -> None:
-    """Make ``staged`` the new ``final``; the previous ``final`` ends at ``old`` (or nowhere)."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    if final.exists():
-        if exchange_paths(staged, final):  # one atomic step; the old folder is now at `staged`
-            return
-        os.replace(final, old)  # fallback: two renames, the journal covers the gap
-    os.replace(staged, final)
-
-
-def _promote(journal: Path) -> None:
-    """Carry out (or finish) the promotion described by ``journal``; idempotent."""
-    j = json.loads(journal.read_text(encoding="utf-8"))
-    staged, final, old = Path(j["staged_results"]), Path(j["final_results"]), Path(j["old_results"])
-    token = j["run_id"]
-    done = False
-    prov = final / "provenance.json"
-    if prov.is_file():
-        try:
-            done = json.loads(prov.read_text(encoding="utf-8")).get("run_id") == token
-        except ValueError:
-            done = False
-    if not done:
-        if not staged.is_dir():
-            raise PipelineError(located("a promotion journal names a staging folder that is gone",
-                                        where=str(journal), fix=f"delete {journal} and rerun"))
-        _swap_in(staged, final, old)
-        _test_hold("promoting")
-    nb_staged, nb_final = Path(j["staged_notebook"]), Path(j["final_notebook"])
-    if nb_staged.is_file():
-        nb_final.parent.mkdir(parents=True, exist_ok=True)
-        _replace_file(nb_staged, nb_final)
-    cache_file = Path(j["cache_file"])
-    write_json_atomic(cache_file, j["cache_entry"])
-    journal.unlink()
-    shutil.rmtree(j["stage_root"], ignore_errors=True)
-
-
-def recover(root: Path | None = None, out_dir: Path | None = None) -> list[str]:
-    """Bring the compendium back to a complete state after a killed run (call with the run lock held).
-
-    Finishes promotions that a SIGKILL cut short (journaled), deletes staging folders of dead runs
-    and restores backups left by pipelines of earlier versions. Returns what it did.
-    """
-    root = root or project_root()
-    out_dir = out_dir or root / "book" / "analyses"
-    done = []
-    jdir = root / ".landcarbon" / "promote"
-    for journal in sorted(jdir.glob("*.json")) if jdir.is_dir() else []:
-        _promote(journal)
-        done.append(f"completed the interrupted promotion of {journal.stem}")
-    for base in {root / ".landcarbon" / "staging", results_dir().parent / f".{results_dir().name}.landcarbon-staging"}:
-        if base.is_dir():
-            for p in base.iterdir():
-                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink()
-                done.append(f"removed the staging folder {p.name} of a run that did not finish")
-    res = results_dir()
-    if res.is_dir():  # backups of pipelines before staging existed: the backup is the last good state
-        for backup in res.glob(".*.previous"):
-            name = backup.name[1:-len(".previous")]
-            final = res / name
-            if final.exists():
-                shutil.rmtree(final)
-            backup.rename(final)
-            done.append(f"restored results/{name}/ from its backup")
-    if out_dir.is_dir():
-        for tmp in out_dir.glob(".*.running.ipynb"):
-            tmp.unlink()
-    return done
 
 
 # ---------------------------------------------------------------------------------------------
@@ -677,30 +352,6 @@ def _cluster_record(scheduler: str | None) -> dict:
         return cluster_facts(scheduler if scheduler else False)
     except Exception as exc:  # noqa: BLE001 - the run succeeded; the record says what could not be read
         return {"scheduler": scheduler or "local threaded", "error": f"{type(exc).__name__}: {exc}"}
-
-
-def _cache_state(name: str, key: str, cache_file: Path, final_nb: Path) -> tuple[bool, str]:
-    """(hit, reason for a miss) — a hit needs the same key *and* untouched outputs."""
-    if not cache_file.is_file():
-        return False, "no cached run"
-    try:
-        entry = json.loads(cache_file.read_text(encoding="utf-8"))
-    except ValueError:
-        return False, "cache entry unreadable"
-    if entry.get("key") != key:
-        return False, "inputs changed"
-    if not final_nb.is_file():
-        return False, "executed notebook missing"
-    if "results_files" not in entry or "notebook_sha256" not in entry:
-        return False, "cache entry of an older pipeline (no output hashes)"
-    if sha256_file(final_nb) != entry["notebook_sha256"]:
-        return False, f"{final_nb.name} changed since the cached run"
-    now = _file_hashes(results_dir(name))
-    if now != entry["results_files"]:
-        before = entry["results_files"]
-        diff = sorted(set(now) ^ set(before)) + sorted(k for k in set(now) & set(before) if now[k] != before[k])
-        return False, f"results/{name}/ changed since the cached run ({', '.join(diff[:3])})"
-    return True, ""
 
 
 # ---------------------------------------------------------------------------------------------

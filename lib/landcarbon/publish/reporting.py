@@ -128,10 +128,13 @@ def round_half_up(x: float, ndigits: int = 2) -> float:
 def format_value(value: float, sigma: float | None = None, digits: int | None = None) -> str:
     """``0.45 ± 0.25`` with a sensible number of decimals (2 significant digits of sigma), rounded half-up.
 
-    ``digits`` fixes the decimals (e.g. 3 for a subtotal published as 0.175 ± 0.042).
+    ``digits`` fixes the decimals (e.g. 3 for a subtotal published as 0.175 ± 0.042). A whole number
+    without sigma (a count: towers, folds) prints without decimals.
     """
     value = float(value)
     sigma = None if sigma is None else float(sigma)
+    if digits is None and sigma is None and value.is_integer():
+        digits = 0
     if digits is None:
         ref = abs(sigma) if sigma else abs(value)
         digits = 2 if ref == 0 else max(0, min(6, 1 - int(math.floor(math.log10(ref)))))
@@ -145,7 +148,10 @@ def glue_indicators(indicators: Mapping[str, Any], prefix: str = "") -> None:
     """``myst_nb.glue`` each indicator as ``<prefix><name>`` (formatted text with ±) and ``..._value``."""
     from myst_nb import glue
 
+    from ..units import format_units
+
     for name, obj in indicators.items():
         ind = _as_indicator(name, obj)
-        glue(f"{prefix}{name}", format_value(ind.value, ind.sigma) + f" {ind.units}", display=False)
+        units = "" if ind.units in (None, "", "1") else format_units(ind.units)  # dimensionless: no word
+        glue(f"{prefix}{name}", f"{format_value(ind.value, ind.sigma)} {units}".strip(), display=False)
         glue(f"{prefix}{name}_value", ind.value, display=False)

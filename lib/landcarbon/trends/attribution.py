@@ -1,6 +1,6 @@
 """Attributing inter-annual variability of a field to its drivers, pixel by pixel.
 
-Recipe (brief §d.3; Jung et al. 2017, doi:10.1038/nature20780):
+Recipe (Jung et al. 2017, doi:10.1038/nature20780):
 work with annual values per pixel, **detrend** every variable first (otherwise shared trends inflate
 the correlations), then
 
@@ -129,7 +129,7 @@ def partial_correlation(target: xr.DataArray, drivers: Mapping[str, xr.DataArray
         ``r_<name>`` (partial correlation, 1) and ``p_<name>`` (two-sided p of the t-test with
         df = n − 2 − k), plus ``n`` (complete years used). Pixels with fewer than k + 4 complete
         years or a singular correlation matrix are NaN. Equation: ρ_{0j·rest} = −P_{0j}/√(P_00 P_jj),
-        P the inverse of the correlation matrix (e.g. Whittaker 1990; brief §d.3).
+        P the inverse of the correlation matrix (e.g. Whittaker 1990).
     """
     if detrend_method:
         target = detrend(target, dim, detrend_method)
@@ -268,7 +268,7 @@ def rf_importance(target: xr.DataArray, drivers: Mapping[str, xr.DataArray], dim
     One small ``sklearn.ensemble.RandomForestRegressor`` (``n_estimators`` trees, ``max_depth``) per
     pixel, fitted to the detrended annual series (n ≈ 30 samples); ``feature_importances_`` are
     normalised to sum to 1. Impurity importance is biased towards correlated and high-variance
-    predictors (brief §d.3) — use it as a cross-check of :func:`partial_correlation`.
+    predictors — use it as a cross-check of :func:`partial_correlation`.
 
     Parameters
     ----------

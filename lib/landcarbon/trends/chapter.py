@@ -103,6 +103,32 @@ def partial_trend_table(series: dict, covariate, *, alpha: float = 0.05) -> pd.D
     return pd.DataFrame(rows)
 
 
+#: Reader-facing names of the measures of :func:`landcarbon.trends.field.trend_agreement`.
+AGREEMENT_LABELS = {
+    "sign_agreement_truth_significant": "same sign where the truth is significant",
+    "category_agreement_truth_significant": "same sign and verdict where the truth is significant (detection)",
+    "category_agreement_union": "same sign and verdict where either map is significant",
+    "precision": "truly significant with that sign, of the cells called significant (precision)",
+    "share_significant_estimate": "area share significant, upscaled map",
+    "share_significant_truth": "area share significant, true map",
+    "slope_correlation": "correlation of upscaled and true slopes",
+    "slope_regression": "regression slope, upscaled on true (1 = no damping)",
+}
+
+
+def agreement_table(estimate, truth, mask, *, weights=None) -> pd.DataFrame:
+    """Agreement of an estimated trend map with the true one, at the local level and after FDR control
+    (area-weighted when ``weights`` are given): index = measure key, column ``measure`` = its reader-facing
+    name (:data:`AGREEMENT_LABELS`), then ``local (alpha)`` and ``after FDR``."""
+    from .field import trend_agreement
+
+    cols = {"measure": list(AGREEMENT_LABELS.values())}
+    for label, flag in (("local (alpha)", "significant"), ("after FDR", "significant_fdr")):
+        a = trend_agreement(estimate, truth, mask, significant=flag, weights=weights)
+        cols[label] = [a[k] for k in AGREEMENT_LABELS]
+    return pd.DataFrame(cols, index=list(AGREEMENT_LABELS))
+
+
 def chapter_indicators(*, table, table_true, trend_test: str, alpha: float, alpha_global: float, years,
                        share_sig: float, share_sig_local: float, share_t: float, share_w: float, driver_table,
                        agreement, share_w_true, driver_truth_agreement, sites, size, partial, source: str,

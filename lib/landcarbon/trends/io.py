@@ -1,4 +1,4 @@
-"""Reading the upscaled ER products written by the er_upscaling chapter (contract in CONTRACTS.md)."""
+"""Reading the upscaled ER products written by the er_upscaling chapter (layout in :func:`landcarbon.upscaling.core.er_annual_product`)."""
 from __future__ import annotations
 
 from pathlib import Path

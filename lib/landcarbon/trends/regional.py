@@ -1,6 +1,6 @@
 """Climate zones by mean annual temperature and area-integrated regional series.
 
-Zones follow the seed study (Li et al., FLUXNET2015 analysis; seed 004): boreal MAT < 2 °C,
+Zones follow the FLUXNET2015 respiration upscaling of Li et al.: boreal MAT < 2 °C,
 temperate 2 °C ≤ MAT ≤ 17 °C, tropical MAT > 17 °C, where MAT is the 1989–2018 mean of the annual
 air temperature of the pixel.
 """

@@ -1,7 +1,7 @@
 """Site-to-globe upscaling of ecosystem respiration (ER) with random forests (FLUXCOM lineage).
 
 Recipe (Tramontana et al. 2016, doi:10.5194/bg-13-4291-2016; Jung et al. 2020,
-doi:10.5194/bg-17-1343-2020; science brief §d.2):
+doi:10.5194/bg-17-1343-2020):
 
 1. :func:`site_training_table` — one row per site-month: the target (monthly ER of the site,
    gC m-2 d-1) and the predictors taken **from the gridded drivers at the site's cell** (so training and
@@ -178,7 +178,7 @@ def regression_metrics(obs, pred) -> dict[str, float]:
 def make_forest(seed: int, n_estimators: int = 100, min_samples_leaf: int = 5, max_features=0.33,
                 n_jobs: int = 1, **kw):
     """A :class:`sklearn.ensemble.RandomForestRegressor` with explicit seed and threads
-    (Breiman 2001, doi:10.1023/A:1010933404324; settings of the brief §d.2)."""
+    (Breiman 2001, doi:10.1023/A:1010933404324; settings of Li et al.)."""
     from sklearn.ensemble import RandomForestRegressor
 
     return RandomForestRegressor(n_estimators=int(n_estimators), min_samples_leaf=int(min_samples_leaf),
@@ -444,7 +444,7 @@ def annual_drivers(drivers: xr.Dataset, variables=None) -> xr.Dataset:
 
 def er_annual_product(er_annual: xr.DataArray, drivers: xr.Dataset, *, er_sd: xr.DataArray | None = None,
                       er_true_annual: xr.DataArray | None = None, source: str = "") -> xr.Dataset:
-    """The ``er_annual.nc`` product read by the trends chapter (layout of CONTRACTS.md).
+    """The ``er_annual.nc`` product read by the trends chapter (:mod:`landcarbon.trends.io` reads it).
 
     Dims (year, lat, lon), lat ascending, lon -180..180; ``ER`` [gC m-2 yr-1] (NaN over ocean),
     optional ``ER_sd`` (ensemble spread) and ``ER_true``; annual drivers (:func:`annual_drivers`;

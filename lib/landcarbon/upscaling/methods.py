@@ -40,8 +40,10 @@ RATIO_COLUMNS = ("site", "igbp", "koeppen", "lat", "lon", "n_site_years", "ratio
 def read_dtrh_ratios(path) -> pd.DataFrame | None:
     """Read the flux chapter's per-tower DT-RH ratios; ``None`` when the file does not exist.
 
-    Raises :class:`DataError` (file, line, column) for a missing column, a duplicate site, or a ratio that is
-    not a positive finite number.
+    Towers without an eligible site-year (``n_site_years == 0``, NaN ratios by the flux chapter's contract,
+    :func:`landcarbon.flux.towers.dtrh_site_ratios`) are left out. Raises :class:`DataError` (file, line,
+    column) for a missing column, a duplicate site, a bad ``n_site_years``, or a ratio of a tower with
+    eligible site-years that is not a positive finite number.
     """
     p = Path(path)
     if not p.is_file():
@@ -58,14 +60,19 @@ def read_dtrh_ratios(path) -> pd.DataFrame | None:
                                 fix="the flux chapter writes " + ", ".join(RATIO_COLUMNS)))
     if df["site"].duplicated().any():
         raise DataError(located(f"site {df['site'][df['site'].duplicated()].iloc[0]!r} appears twice", where=str(p)))
+    n_years = pd.to_numeric(df["n_site_years"], errors="coerce").to_numpy(dtype=float)
+    if not (np.isfinite(n_years) & (n_years >= 0)).all():
+        i = int(np.flatnonzero(~(np.isfinite(n_years) & (n_years >= 0)))[0])
+        raise DataError(located(f"n_site_years {df['n_site_years'].iloc[i]!r} is not a count",
+                                where=f"{p}, line {i + 2}, column n_site_years", fix="rerun flux_partitioning"))
     v = pd.to_numeric(df["ratio_dtrh_nt_annual"], errors="coerce").to_numpy(dtype=float)
-    bad = ~(np.isfinite(v) & (v > 0))
+    bad = (n_years > 0) & ~(np.isfinite(v) & (v > 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(located(f"ratio_dtrh_nt_annual {df['ratio_dtrh_nt_annual'].iloc[i]!r} is not a positive number",
                                 where=f"{p}, line {i + 2}, column ratio_dtrh_nt_annual", fix="rerun flux_partitioning"))
     df["ratio_dtrh_nt_annual"] = v
-    return df
+    return df[n_years > 0].reset_index(drop=True)
 
 
 @dataclass

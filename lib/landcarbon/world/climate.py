@@ -10,7 +10,7 @@ __all__ = ["saturation_vapour_pressure", "vpd_from_vapour_pressure", "relative_h
 
 
 def climate_zone(mat) -> np.ndarray:
-    """Climate zone by mean annual temperature [degC] as in the seed study: boreal MAT < 2,
+    """Climate zone by mean annual temperature [degC] as in the FLUXNET2015 respiration upscaling of Li et al.: boreal MAT < 2,
     temperate 2 <= MAT <= 17, tropical MAT > 17 (NaN MAT -> "unknown")."""
     mat = np.asarray(mat, dtype=float)
     z = np.where(mat < 2.0, "boreal", np.where(mat <= 17.0, "temperate", "tropical"))

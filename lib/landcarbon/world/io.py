@@ -12,7 +12,7 @@ Standard site table (monthly)
     NEE = RECO − GPP], NEE_QC [fraction 0-1], TA, TS [degC], SW_IN [W m-2], VPD [hPa], P [mm d-1],
     SWC [%]; coords lat, lon, PFT (IGBP), climate_zone, MAT [degC], MAP [mm yr-1].
 
-Format notes (science brief §e): CRU TS (Harris et al. 2020, doi:10.1038/s41597-020-0453-3);
+Format notes: CRU TS (Harris et al. 2020, doi:10.1038/s41597-020-0453-3);
 ERA5 monthly means (Hersbach et al. 2020, doi:10.1002/qj.3803), accumulations are per day;
 FLUXNET2015 (Pastorello et al. 2020, doi:10.1038/s41597-020-0534-3), missing value -9999.
 """
@@ -485,12 +485,12 @@ from .fluxnet import FLUXNET_MM_COLUMNS, read_fluxnet_monthly  # noqa: E402,F401
 # ----------------------------------------------------------------------------------------------
 # combining products
 # ----------------------------------------------------------------------------------------------
-#: Variables the seed study takes from ERA5 rather than CRU TS (relative humidity, radiation, soil moisture).
+#: Variables Li et al. take from ERA5 rather than CRU TS (relative humidity, radiation, soil moisture).
 ERA5_PREFERRED = ("RH", "SW_IN", "SWC")
 
 
 def combine_drivers(cru: xr.Dataset, era5: xr.Dataset, variables=ERA5_PREFERRED) -> xr.Dataset:
-    """CRU TS drivers with ``variables`` taken from ERA5 (as in the seed study), on the CRU grid.
+    """CRU TS drivers with ``variables`` taken from ERA5 (as Li et al. do), on the CRU grid.
 
     ERA5 is put on the CRU grid with :func:`to_resolution` (conservative aggregation of the 0.25-deg
     ERA5 grid) and masked to CRU land; months common to both are kept.
