@@ -51,15 +51,19 @@ def _band_block(row0: int, nrows: int, seed: int, drivers: bool = False) -> dict
     rng = np.random.default_rng([seed, row0])
     t = np.arange(NYEAR, dtype=np.float32)[:, None, None]
     trend = (2.0 * np.sin(np.deg2rad(3 * lat))[:, None] + 0.5 * np.cos(np.deg2rad(lon))[None, :]).astype(np.float32)
-    er = 500.0 + trend[None] * t + 15.0 * rng.standard_normal((NYEAR, nrows, NLON), dtype=np.float32)
+    # inter-annual variability shared by every cell (else the band means of ER and TA would be two straight lines)
+    years = np.random.default_rng([seed, 99_999])
+    er_iav = years.normal(0.0, 8.0, NYEAR).astype(np.float32)[:, None, None]
+    ta_iav = years.normal(0.0, 0.4, NYEAR).astype(np.float32)[:, None, None]
+    er = 500.0 + trend[None] * t + er_iav + 15.0 * rng.standard_normal((NYEAR, nrows, NLON), dtype=np.float32)
     # MAT from -5 to 25 degC along longitude, so that even a narrow band holds the three climate zones
-    ta = (10.0 + 15.0 * np.sin(np.deg2rad(lon)) - 0.3 * np.abs(lat)[:, None]).astype(np.float32)[None] + 0.03 * t \
+    ta = (10.0 + 15.0 * np.sin(np.deg2rad(lon)) - 0.3 * np.abs(lat)[:, None]).astype(np.float32)[None] + 0.03 * t + ta_iav \
         + rng.standard_normal((NYEAR, nrows, NLON), dtype=np.float32)
     out = {"ER": np.where(land[None], np.round(er, 1), np.nan).astype(np.float32),
            "TA": np.where(land[None], ta, np.nan).astype(np.float32)}
     if drivers:
         shape = (NYEAR, nrows, NLON)
-        out["ER_true"] = np.where(land[None], 500.0 + trend[None] * t, np.nan).astype(np.float32)
+        out["ER_true"] = np.where(land[None], 500.0 + trend[None] * t + er_iav, np.nan).astype(np.float32)
         for name, mean, sd in (("SWC", 0.3, 0.05), ("RH", 70.0, 5.0), ("P", 1000.0, 150.0)):
             out[name] = np.where(land[None], mean + sd * rng.standard_normal(shape, dtype=np.float32), np.nan).astype(np.float32)
     return out
