@@ -350,3 +350,14 @@ def test_tower_batch_goes_to_the_cluster(cluster_runs):
     assert remote["error"].tolist() == local["error"].tolist()
     # raw files (LANDCARBON_DATA_PATH) and the embedded extract word it differently; both name the year
     assert all(e.startswith("DataError") and str(y) in e for e, (_, y) in zip(remote["error"], items))
+
+
+def test_report_names_where_a_run_was_computed():
+    from landcarbon.publish.report.provenance import cluster_text
+
+    assert cluster_text(scale.cluster_facts(False)).startswith("this machine (")
+    rec = {"scheduler": "tcp://10.0.0.5:8786", "workers": 64, "threads": 64, "memory_bytes": 256e9,
+           "memory_per_worker_bytes": 4e9}
+    assert cluster_text(rec) == "dask cluster: 64 workers, 64 threads, 256 GB"
+    assert cluster_text({"scheduler": "tcp://x:1", "error": "OSError: timed out"}) == "dask cluster (size not recorded)"
+    assert cluster_text(None) == "not recorded"

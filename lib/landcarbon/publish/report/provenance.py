@@ -47,6 +47,19 @@ def _params_text(params: Mapping[str, Any]) -> str:
     return ", ".join(f"`{k}={v!r}`" for k, v in sorted(shown.items()))
 
 
+def cluster_text(rec: dict | None) -> str:
+    """Where a run's dask tasks ran, from the provenance record's ``cluster`` entry (pipeline)."""
+    if not rec:
+        return "not recorded"
+    if rec.get("error"):
+        return "dask cluster (size not recorded)" if rec.get("scheduler") != "local threaded" else "this machine"
+    if rec.get("scheduler") == "local threaded":
+        return f"this machine ({rec.get('threads')} threads)"
+    mem = rec.get("memory_bytes") or 0
+    return (f"dask cluster: {rec.get('workers')} workers, {rec.get('threads')} threads"
+            + (f", {mem / 1e9:.0f} GB" if mem else ""))
+
+
 def _provenance_md(root: Path) -> str:
     from ..pipeline import load_analyses
 
@@ -64,7 +77,7 @@ def _provenance_md(root: Path) -> str:
         lines += ["```", ""]
     titles = chapter_titles(root)
     lines += ["## Analyses of this build", "",
-              "| Chapter | Data | Run time [s] | Cache key | Parameters |", "|---|---|---|---|---|"]
+              "| Chapter | Data | Run time [s] | Computed on | Cache key | Parameters |", "|---|---|---|---|---|---|"]
     details = []
     for a in load_analyses(root).values():
         p = results_dir(a.name) / "provenance.json"
@@ -73,7 +86,7 @@ def _provenance_md(root: Path) -> str:
         prov = json.loads(p.read_text())
         lines.append(f"| {_link(f'/analyses/{Path(a.notebook).stem}', titles[a.name])} | "
                      f"{_source_label(prov.get('data_source', ''))} | {prov.get('seconds')} | "
-                     f"`{str(prov.get('cache_key'))[:12]}` | {_params_text(prov.get('parameters', {}))} |")
+                     f"{cluster_text(prov.get('cluster'))} | `{str(prov.get('cache_key'))[:12]}` | {_params_text(prov.get('parameters', {}))} |")
         data = prov.get("inputs", {}).get("data", {})
         if data:
             details.append(f"- **{titles[a.name]}** data fingerprints: "
