@@ -376,3 +376,30 @@ def test_demo_mark_sits_inside_the_axes_above_the_data():
     assert a.get_window_extent(r).contains(mark.x0 + 1, mark.y0 + 1)  # and stays inside the axes
     assert b.get_ylim() == (0, 1)
     plt.close(fig)
+
+
+def test_gpp_monthly_bias_keeps_every_line_inside():
+    import types
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    from landcarbon.gpp.plots import plot_monthly_bias
+
+    months = np.arange(1, 13)
+    tab = lambda amp: pd.concat([pd.DataFrame({"class": c, "season_month": months,  # noqa: E731
+                                               "bias_rel": a * np.sin(months)}) for c, a in amp.items()])
+    exp = types.SimpleNamespace(amplitude=pd.DataFrame({"towers": [12, 30, 3]}, index=["OSH", "CRO", "WET"]),
+                                bias_seasonal=tab({"OSH": 0.05, "CRO": 0.04, "WET": 0.9}),
+                                bias_constant=tab({"OSH": 0.3, "CRO": 0.27, "WET": 0.1}))
+    fig = plot_monthly_bias(exp)
+    lo, hi = fig.axes[1].get_ylim()
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            y = np.asarray(line.get_ydata(), float)
+            assert lo <= np.nanmin(y) and np.nanmax(y) <= hi
+    plt.close(fig)
