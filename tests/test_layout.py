@@ -91,3 +91,29 @@ def test_glue_roles_are_well_formed(notebook):
                      for _ in re.findall(r"\{glue:?\}`", cell.source)]
         problems += [f"cell {i}: malformed glue key {r!r}" for r in roles if not re.fullmatch(r"\w+(:[^`{}\s]*)?", r)]
     assert not problems, f"{notebook.name}:\n  " + "\n  ".join(problems)
+
+
+VISIBILITY_TAGS = {"remove-cell", "remove-input", "hide-input", "hide-cell"}
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_is_folded_or_removed_on_the_page(notebook):
+    """The report shows narrative, figures and tables: every code cell is folded (``hide-input``) or removed
+    (``remove-input``/``remove-cell``, plumbing and the parameters cell)."""
+    bare = [i for i, c in enumerate(nbformat.read(notebook, as_version=4).cells)
+            if c.cell_type == "code" and not VISIBILITY_TAGS & set(c.metadata.get("tags", []))]
+    assert not bare, f"{notebook.name}: code cells {bare} show their code on the page (tag them hide-input)"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
+def test_prose_does_not_start_lines_with_list_markers_by_accident(notebook):
+    """A wrapped line of a list item that begins with '+ ' or '- ' after indentation becomes a nested list."""
+    bad = []
+    for i, cell in enumerate(nbformat.read(notebook, as_version=4).cells):
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.splitlines()
+        for a, b in zip(lines, lines[1:]):
+            if re.match(r"^\s*[-*] ", a) and re.match(r"^ {2,}\+ ", b):
+                bad.append(f"cell {i}: {b.strip()[:40]!r}")
+    assert not bad, f"{notebook.name}: " + "; ".join(bad)

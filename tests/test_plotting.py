@@ -352,3 +352,54 @@ def test_source_banner_says_what_the_page_ran_on():
     assert demo.startswith("```{warning} This page ran on DEMO data")
     assert mixed.startswith("```{warning} This page uses observations and DEMO data") and "aaaaaaaaaaaa" in mixed
     assert real.startswith("```{note} Data used on this page") and "DEMO" not in real
+
+
+def test_demo_mark_sits_inside_the_axes_above_the_data():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from landcarbon.plotting import DEMO_MARK, mark_demo
+
+    fig, (a, b) = plt.subplots(1, 2)
+    a.bar([0, 1], [1.0, 10.0])
+    b.plot([0, 1], [0, 1])
+    b.set_ylim(0, 1)  # fixed limits are the author's choice: left alone
+    texts = mark_demo(fig)
+    fig.canvas.draw()
+    assert [t.get_text() for t in texts] == [DEMO_MARK, DEMO_MARK]
+    r = fig.canvas.get_renderer()
+    mark = texts[0].get_window_extent(r)
+    tallest = a.patches[1].get_window_extent(r)
+    assert mark.y0 > tallest.y1 or mark.x1 < tallest.x0  # the stamp does not cover the tallest bar
+    assert a.get_window_extent(r).contains(mark.x0 + 1, mark.y0 + 1)  # and stays inside the axes
+    assert b.get_ylim() == (0, 1)
+    plt.close(fig)
+
+
+def test_gpp_monthly_bias_keeps_every_line_inside():
+    import types
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    from landcarbon.gpp.plots import plot_monthly_bias
+
+    months = np.arange(1, 13)
+    tab = lambda amp: pd.concat([pd.DataFrame({"class": c, "season_month": months,  # noqa: E731
+                                               "bias_rel": a * np.sin(months)}) for c, a in amp.items()])
+    exp = types.SimpleNamespace(amplitude=pd.DataFrame({"towers": [12, 30, 3]}, index=["OSH", "CRO", "WET"]),
+                                bias_seasonal=tab({"OSH": 0.05, "CRO": 0.04, "WET": 0.9}),
+                                bias_constant=tab({"OSH": 0.3, "CRO": 0.27, "WET": 0.1}))
+    fig = plot_monthly_bias(exp)
+    lo, hi = fig.axes[1].get_ylim()
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            y = np.asarray(line.get_ydata(), float)
+            assert lo <= np.nanmin(y) and np.nanmax(y) <= hi
+    plt.close(fig)

@@ -145,7 +145,7 @@ def test_front_page_reads_every_number_from_the_summaries(project_root, results)
     assert "| synthetic site GPP" not in head and "this build had no real data for them" in head
     assert "synthetic site GPP, DT-RH" in head.split("\n\n")[-1]
     # method tests: the twin's results next to its truth; an analysis not run yet is named
-    assert "| Global ER | 117.6\u00a0±\u00a01.6 | 116.6 | PgC\u00a0yr⁻¹ | 1989–2018 mean | " in tests
+    assert "| Global ER | 117.6\u00a0±\u00a01.6 | 116.6 | PgC\u00a0yr⁻¹ | passes | 1989–2018 mean | " in tests
     assert '<span class="lc-source lc-demo">DEMO twin</span>' in tests
     assert "Not yet run" in tests and "nested_inversion" in tests
 
@@ -431,6 +431,7 @@ def test_built_front_page_shows_every_key_number(project_root):
         shown += 1
     assert shown >= 8
     assert not re.search(r"\bnan\b", text, flags=re.I), "front page shows nan"
+    assert "How to cite this report" in text and "@software" in text  # CITATION.cff, on the front page
     assert "_static/mathjax/tex-mml-chtml.js" in html and "cdn.jsdelivr" not in html
     # headline rows come before any demo row
     head_end = html.index("</table>", html.index('id="headline-estimates"'))
@@ -596,3 +597,26 @@ def test_glued_indicator_text_is_prose_ready(monkeypatch):
                               prefix="t_")
     assert glued["t_sink"] == "0.45 ± 0.25 PgC yr⁻¹" and glued["t_sink_value"] == pytest.approx(0.4512)
     assert glued["t_r2"] == "0.57" and glued["t_folds"] == "5"
+
+
+@pytest.mark.parametrize("src, kind", [
+    ("real:" + "a" * 64, "observations"), (LIT, "published"), ("derived:china-budget-jiang2016", "derived"),
+    (f"{LIT}; derived:china-budget-jiang2016", "derived"), ("derived:x; real:" + "a" * 64, "observations"),
+    ("derived:x; demo:gen@1", "demo"), ("", "unknown")])
+def test_source_kind_names_computed_numbers(src, kind):
+    """A number computed here from published inputs is not called a published value."""
+    assert report.source_kind(src) == kind
+    if kind != "unknown":
+        assert report.display._SOURCE_WORDS[kind] and report.display._SOURCE_BADGE[kind]
+
+
+@pytest.mark.parametrize("ind, truth, text", [
+    ({"value": 119.4, "sigma": 6.5}, {"value": 115.5}, "passes"),
+    ({"value": 0.172, "sigma": 0.010}, {"value": -0.059}, "off by 23.1σ, wrong sign"),
+    ({"value": -0.22, "sigma": 0.19}, {"value": 0.33}, "off by 2.9σ, wrong sign"),
+    ({"value": 0.72, "sigma": None}, {"value": 0.74}, "error -3 %"),
+    ({"value": 1.0, "sigma": 0.1}, None, "—")])
+def test_method_test_verdict(ind, truth, text):
+    from landcarbon.publish.report.front_page import method_test_verdict
+
+    assert method_test_verdict(ind, truth) == text

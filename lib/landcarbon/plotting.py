@@ -89,11 +89,26 @@ def mark_demo(target, text: str = DEMO_MARK, *, loc: str = "upper right", fontsi
     x, y, ha, va = corners[loc]
     out = []
     for ax in axes:
+        _make_room_for_the_mark(ax, top=loc.startswith("upper"))
         out.append(ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=fontsize, color="#B00020",
                            fontweight="bold", zorder=1000, gid="landcarbon-demo-mark",
                            bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "#B00020",
                                  "alpha": 0.85, "linewidth": 0.8}))
     return out
+
+
+def _make_room_for_the_mark(ax, *, top: bool, share: float = 0.14) -> None:
+    """Extend an autoscaled linear y axis by ``share`` of its range on the mark's side, so that the stamp
+    sits above (or below) the data instead of covering it. Maps and fixed or log axes are left alone."""
+    import numpy as np
+
+    if hasattr(ax, "projection") or not ax.get_autoscaley_on() or ax.get_yscale() != "linear":
+        return
+    lo, hi = ax.get_ylim()
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+        return
+    pad = share * (hi - lo)
+    ax.set_ylim(lo, hi + pad) if top else ax.set_ylim(lo - pad, hi)
 
 
 # ---------------------------------------------------------------------------------------------------

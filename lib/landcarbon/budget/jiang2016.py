@@ -167,11 +167,15 @@ def reproduce_jiang2016(ds, *, inversion: Estimate | None = None) -> dict:
 
 
 def indicators(rep: dict, *, inversion_source: str | None = None) -> dict:
-    """The chapter's indicators; every one computed from transcribed literature numbers carries the source
-    label ``literature:china-budget-jiang2016`` (or the inversion chapter's source for the top-down sink)."""
+    """The chapter's indicators. A number taken as published carries the source label
+    ``literature:china-budget-jiang2016``; one computed here from those numbers (a sum, an identity, the
+    closure, a sigma by our convention) carries ``derived:china-budget-jiang2016``; the top-down sink carries
+    the inversion chapter's source when it comes from there."""
     from ..publish.reporting import Indicator
 
-    def ind(key, desc, source=SOURCE_LABEL):
+    derived = "derived:" + SOURCE_LABEL.partition(":")[2]
+
+    def ind(key, desc, source=derived):
         e = rep[key]["estimate"]
         return Indicator(value=e.value, sigma=e.sigma, units="PgC yr-1", description=desc, source=source)
 

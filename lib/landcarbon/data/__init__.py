@@ -241,6 +241,8 @@ def describe_source(source_attr: str) -> str:
         return f"DEMO digital twin ({source_attr[5:]}) — synthetic data with known truth, not observations"
     if source_attr.startswith("literature:"):
         return f"PUBLISHED (transcribed) numbers from the literature, manifest id {source_attr[11:]} — not observations"
+    if source_attr.startswith("derived:"):
+        return f"COMPUTED from published numbers (manifest id {source_attr[8:]}) — not observations"
     return source_attr
 
 

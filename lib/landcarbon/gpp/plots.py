@@ -52,17 +52,19 @@ def plot_monthly_bias(exp, *, demo: bool = True):
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
     well = exp.amplitude.index[exp.amplitude["towers"] >= 10]
+    shown = [0.0]
     for ax, (title, tab) in zip(axes, (("seasonal ε_max", exp.bias_seasonal), ("constant ε_max", exp.bias_constant))):
         for i, c in enumerate(well):
             r = tab[tab["class"] == c]
             ax.plot(r["season_month"], 100 * r["bias_rel"], "o-", ms=3, color=OKABE_ITO[1 + i % 7], label=c)
+            shown += list(np.abs(100 * r["bias_rel"].to_numpy(float)))
         ax.axhspan(-10, 10, color="0.9", zorder=0)
         ax.axhline(0, color="k", lw=0.8)
         ax.set_title(f"{title}: held-out towers")
         ax.set_xlabel("season month (NH calendar)")
         ax.set_xticks([1, 4, 7, 10])
-    lim = 5.0 * np.ceil(100 * max(exp.bias_seasonal["bias_rel"].abs().max(), exp.bias_constant["bias_rel"].abs().max()) / 5.0)
-    axes[0].set_ylim(-lim - 2, lim + 2)
+    lim = 5.0 * np.ceil(np.nanmax(shown) / 5.0)  # every plotted point inside, room for the stamp above
+    axes[0].set_ylim(-lim - 2, 1.25 * lim + 2)
     axes[0].set_ylabel("relative bias of monthly GPP (%)")
     axes[1].legend(fontsize=7, ncol=2, loc="lower right")
     fig.tight_layout()

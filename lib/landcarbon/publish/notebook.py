@@ -179,6 +179,8 @@ def _source_line(src: str) -> str:
         return f"- observations, files with sha256 `{rest[:12]}…`"
     if kind == "literature":
         return f"- published values, transcribed in the dataset `{rest}` (see Methods and data)"
+    if kind == "derived":
+        return f"- numbers computed on this page from the published values of the dataset `{rest}`"
     return f"- `{src}`"
 
 
@@ -186,7 +188,7 @@ def source_banner_markdown(source_attr: str | list[str]) -> str:
     """MyST admonition stating which data the page ran on (``real:…`` / ``demo:…`` / ``literature:…``)."""
     sources = [source_attr] if isinstance(source_attr, str) else list(source_attr)
     demo = any(s.startswith("demo:") for s in sources)
-    observed = any(s.startswith(("real", "literature:")) for s in sources)
+    observed = any(s.startswith(("real", "literature:", "derived:")) for s in sources)
     kind = "warning" if demo else "note"
     if demo and observed:
         title = "This page uses observations and DEMO data (synthetic digital twin with known truth)"

@@ -3,7 +3,8 @@
 Schema (read by the report's landing page, by later notebooks and by the tests)::
 
     {"analysis": "budget_closure",
-     "data_source": "real:<sha256>" | "demo:<generator>@<seed>" | "literature:<dataset id>" | "...; ...",
+     "data_source": "real:<sha256>" | "demo:<generator>@<seed>" | "literature:<dataset id>" | "derived:<dataset id>" (computed
+     from published numbers) | "...; ...",
      "indicators": {NAME: {"value": x, "sigma": s | null, "units": "PgC yr-1", "description": "...",
                            "source": "real:<sha256>"}},   # optional: when this indicator used only part
                                                           # of the analysis' data (default: data_source)

@@ -103,6 +103,13 @@ def partial_trend_table(series: dict, covariate, *, alpha: float = 0.05) -> pd.D
     return pd.DataFrame(rows)
 
 
+#: Reader-facing names of the Mann–Kendall variants (keys: the ``method`` argument of the trend functions).
+MK_TEST_NAMES = {"original": "original (independent years)", "hamed_rao": "Hamed–Rao variance correction",
+                 "yue_wang": "Yue–Wang variance correction", "yue_wang_lag1": "Yue–Wang variance correction (lag 1)",
+                 "pre_whitening": "pre-whitening",
+                 "tfpw": "trend-free pre-whitening"}
+
+
 #: Reader-facing names of the measures of :func:`landcarbon.trends.field.trend_agreement`.
 AGREEMENT_LABELS = {
     "sign_agreement_truth_significant": "same sign where the truth is significant",
@@ -139,8 +146,7 @@ def chapter_indicators(*, table, table_true, trend_test: str, alpha: float, alph
 
     z = critical_z(alpha)
     glob = table.loc["global"]
-    test_name = {"hamed_rao": "Hamed-Rao", "original": "original", "tfpw": "TFPW", "yue_wang": "Yue-Wang",
-                 "pre_whitening": "pre-whitening"}.get(trend_test, trend_test)
+    test_name = MK_TEST_NAMES.get(trend_test, trend_test)
     ind = {
         "global_er_trend": Indicator(glob["trend"], "PgC yr-2", f"Theil-Sen trend of global annual ER {years[0]}-{years[-1]} "
                                      f"(sigma = half-width of the {100 * (1 - alpha):.0f}% CI / z)",

@@ -67,8 +67,9 @@ def _literature_hashes() -> set[str]:
 
 
 def source_kind(src: str) -> str:
-    """``"demo"`` if any part of a source string is demo, else ``"published"`` when every real part is a
-    literature table (or ``literature:``), else ``"observations"``; ``"unknown"`` when empty."""
+    """``"demo"`` if any part of a source string is demo, else ``"observations"`` when any real part is not a
+    literature table, else ``"derived"`` when a part is ``derived:`` (computed here from published numbers),
+    else ``"published"`` (every part a literature table or ``literature:``); ``"unknown"`` when empty."""
     parts = [s.strip() for s in str(src or "").split(";") if s.strip()]
     if not parts:
         return "unknown"
@@ -80,12 +81,14 @@ def source_kind(src: str) -> str:
             kinds.add("demo")
         elif kind == "literature":
             kinds.add("published")
+        elif kind == "derived":
+            kinds.add("derived")
         elif kind.startswith("real"):
             lit = _literature_hashes() if lit is None else lit
             kinds.add("published" if rest in lit else "observations")
         else:
             kinds.add("unknown")
-    for k in ("demo", "unknown", "observations"):
+    for k in ("demo", "unknown", "observations", "derived"):
         if k in kinds:
             return k
     return "published"
@@ -94,6 +97,7 @@ def source_kind(src: str) -> str:
 _SOURCE_BADGE = {
     "observations": '<span class="lc-source lc-obs">observations</span>',
     "published": '<span class="lc-source lc-pub">published values</span>',
+    "derived": '<span class="lc-source lc-pub">computed from published values</span>',
     "demo": '<span class="lc-source lc-demo">DEMO twin</span>',
     "unknown": '<span class="lc-source">unknown</span>',
 }
@@ -118,6 +122,8 @@ def _source_label(src: str) -> str:
             labels.append(f"{what} (files sha256 `{rest[:12]}…`)")
         elif kind == "literature":
             labels.append(f"published values ({_md_escape(rest)})")
+        elif kind == "derived":
+            labels.append(f"computed here from published values ({_md_escape(rest)})")
         else:
             labels.append(_md_escape(s))
     return "; ".join(labels) or "unknown"
@@ -128,6 +134,7 @@ def _md_escape(s: Any) -> str:
 
 
 _SOURCE_WORDS = {"observations": "observations", "published": "published values", "demo": "demo twin",
+                 "derived": "computed from published values",
                  "unknown": "unknown source"}
 
 

@@ -238,8 +238,10 @@ def _resolve_key_indicators(root: Path, spec: Path | None = None) -> tuple[list[
 
 
 def _row_cells(row: dict) -> tuple[str, str]:
+    """(value ± sigma, units) as the tables show them; a dimensionless number shows "—" as its unit."""
     ind = row["ind"]
-    return display_value(ind["value"], ind.get("sigma"), ind.get("units"), description=ind.get("description"))
+    value, units = display_value(ind["value"], ind.get("sigma"), ind.get("units"), description=ind.get("description"))
+    return value, units or "—"
 
 
 def _message_md(row: dict) -> str:
@@ -276,12 +278,30 @@ def _headline_table_md(rows: list[dict], demoted: list[dict]) -> str:
     return md
 
 
+def method_test_verdict(ind: dict, truth: dict | None) -> str:
+    """How a method's result compares with the twin's truth: ``passes`` when |result − truth| ≤ 2σ,
+    else ``off by k σ`` (or the error in % of the truth when no σ is given), ``wrong sign`` added when
+    result and truth have opposite signs; ``—`` without a truth."""
+    if not truth:
+        return "—"
+    v, t, sd = float(ind["value"]), float(truth["value"]), ind.get("sigma")
+    wrong_sign = v * t < 0
+    if sd:
+        z = abs(v - t) / float(sd)
+        text = "passes" if z <= 2 and not wrong_sign else f"off by {z:.1f}σ"
+    elif t != 0:
+        text = f"error {100 * (v - t) / abs(t):+.0f} %"
+    else:
+        return "—"
+    return text + (", wrong sign" if wrong_sign else "")
+
+
 def _method_table_md(rows: list[dict], not_run: list[str]) -> str:
     tests = [r for r in rows if r["entry"].kind == "method-test"]
     md = ""
     if tests:
-        out = ["| Method test | Result (± 1σ) | Truth | Units | Period | Data | Chapter |",
-               "|---|---|---|---|---|---|---|"]
+        out = ["| Method test | Result (± 1σ) | Truth | Units | Verdict | Period | Data | Chapter |",
+               "|---|---|---|---|---|---|---|---|"]
         for r in tests:
             value, units = _row_cells(r)
             truth = "—"
@@ -291,8 +311,12 @@ def _method_table_md(rows: list[dict], not_run: list[str]) -> str:
                                                  digits=_decimals(value))
                 truth = t_value if t_units == units else f"{t_value} {t_units}"
             out.append(f"| {_md_escape(r['entry'].label)} | {_nobreak(value)} | {_nobreak(truth)} | {_nobreak(units)} | "
-                       f"{_period_cell(r['period'])} | {_source_badge(r['source'])} | {_link(r['link'], r['chapter'])} |")
+                       f"{method_test_verdict(r['ind'], r['truth'])} | {_period_cell(r['period'])} | "
+                       f"{_source_badge(r['source'])} | {_link(r['link'], r['chapter'])} |")
         md = "\n".join(out) + "\n"
+        md += ("\n*Verdict: **passes** when the truth lies within ±2σ of the result; otherwise how many σ apart "
+               "(or the error in per cent of the truth where no σ is given), and whether the sign is wrong. "
+               "A failed test is shown as it is; its chapter discusses it.*\n")
     if not_run:
         md += "\n```{warning}\nNot yet run, so missing from this page: " + ", ".join(not_run) + \
               ". Run `landcarbon report` to include them.\n```\n"
