@@ -96,14 +96,14 @@ def emax_experiment(towers: xr.Dataset, *, n_boot: int = 200, n_folds: int = 5, 
 def emax_realisations(twin: xr.Dataset, *, n_networks: int = 8, n_sites: int = 200, seed: int = 0,
                       min_sites_report: int = 10) -> pd.DataFrame:
     """Both ε_max estimators on ``n_networks`` independent tower networks of one twin (same towers, new
-    measurement noise, site biases and seeds), scored on the identified class-months of classes with at
+    measurement noise, site biases and FPAR noise), scored on the identified class-months of classes with at
     least ``min_sites_report`` towers: per class and estimator the mean and standard deviation of the
     relative error over networks and months [1], the share within ±5 % and the number of class-months.
     A mean error near zero is what "unbiased" means here; the spread is the sampling error of one network.
     """
     rows = []
     for k in range(int(n_networks)):
-        tw = demo.tower_observations(twin, n_sites=n_sites, seed=int(seed) + 1000 * (k + 1))
+        tw = demo.tower_observations(twin, n_sites=n_sites, seed=int(seed) + 1000 * (k + 1), redraw_fpar=True)
         pft = tw["PFT"].values
         x = emax_fit.design_matrix(tw["FPAR_obs"].values, tw["PAR"].values, tw["TMIN"].values, tw["VPD"].values, pft)
         for est in emax_fit.ESTIMATORS:

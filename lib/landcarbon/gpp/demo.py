@@ -39,7 +39,7 @@ from ..world import demo as world_demo
 from ..world.grid import nearest_cell
 from . import lue, pmodel, sif
 
-__all__ = ["EMAX_AMPLITUDE", "LAI_MAX", "EVERGREEN", "FESC_STRUCTURE", "planted_emax", "season_month", "gpp_twin",
+__all__ = ["FPAR_NOISE_REL", "FPAR_NOISE_ABS", "observe_fpar", "EMAX_AMPLITUDE", "LAI_MAX", "EVERGREEN", "FESC_STRUCTURE", "planted_emax", "season_month", "gpp_twin",
            "sif_observations", "tower_observations", "sif_noise_sd", "demo_fpar", "demo_troposif"]
 
 #: Relative amplitude A of the planted seasonal ε_max per PFT [1] (our formulation).
@@ -73,6 +73,16 @@ def planted_emax(pft, smonth):
     base = np.vectorize(lambda p: lue.MOD17_BPLUT[str(p)][0], otypes=[float])(pft)
     amp = np.vectorize(lambda p: EMAX_AMPLITUDE[str(p)], otypes=[float])(pft)
     return base * (1.0 + amp * np.cos(2.0 * np.pi * (np.asarray(smonth, dtype=float) - _EMAX_PEAK) / 12.0))
+
+
+#: FPAR noise of the MODIS-like product: relative and absolute standard deviation [1] (our round numbers).
+FPAR_NOISE_REL, FPAR_NOISE_ABS = 0.05, 0.01
+
+
+def observe_fpar(fpar, z_rel, z_abs):
+    """FPAR as the MODIS-like product sees it: FPAR (1 + 0.05 z₁) + 0.01 z₂, clipped to [0, 1], with standard
+    normal draws z₁, z₂ (:data:`FPAR_NOISE_REL`, :data:`FPAR_NOISE_ABS`)."""
+    return np.clip(fpar * (1.0 + FPAR_NOISE_REL * z_rel) + FPAR_NOISE_ABS * z_abs, 0.0, 1.0)
 
 
 def _smooth_field(seed, key, shape, sigma):
@@ -147,7 +157,7 @@ def gpp_twin(seed: int = 2022, years=(2018, 2019), resolution: float = 2.0) -> x
     dcf = sif.daily_correction_factor(plat[None, :], doy[:, None])
     rng = np.random.default_rng([int(seed), 15])
     noise = rng.standard_normal((3,) + fpar.shape)
-    fpar_obs = np.clip(fpar * (1.0 + 0.05 * noise[0]) + 0.01 * noise[1], 0.0, 1.0)
+    fpar_obs = observe_fpar(fpar, noise[0], noise[1])
     red_obs = np.clip(red + 0.004 * noise[2], 0.005, None)
     nir_obs = np.clip(nir + 0.004 * rng.standard_normal(fpar.shape), 0.01, None)
 
@@ -249,14 +259,15 @@ def sif_observations(twin: xr.Dataset, *, ql_mode: str = "constant", chi_mode: s
 
 
 def tower_observations(twin: xr.Dataset, *, n_sites: int = 200, seed: int = 2022, noise: float = 0.10,
-                       site_bias: float = 0.05) -> xr.Dataset:
+                       site_bias: float = 0.05, redraw_fpar: bool = False) -> xr.Dataset:
     """Flux towers of the twin: monthly GPP observations with the drivers a user must bring.
 
     Tower positions and PFTs are those of :func:`landcarbon.world.demo.demo_site_observations` (FLUXNET-like
     regional shares) for the twin's seed and resolution, one tower per grid cell. GPP_obs =
     GPP_true · b_site · (1 + noise · ε), b_site lognormal with sd ``site_bias``; FPAR is the MODIS-like
-    FPAR_obs of the cell; meteorology is the cell's. Returns (site, time) variables GPP_obs, GPP_true,
-    FPAR_obs, PAR, TMIN, VPD, EMAX_true; coords lat, lon, PFT, smonth (season month of each (site, time)).
+    FPAR_obs of the cell (``redraw_fpar``: a new draw of its noise, :func:`observe_fpar`, from this seed's
+    stream — an independent realisation of the satellite product too); meteorology is the cell's. Returns
+    (site, time) variables GPP_obs, GPP_true, FPAR_obs, FPAR (true), PAR, TMIN, VPD, EMAX_true; coords lat, lon, PFT, smonth (season month of each (site, time)).
     """
     years = tuple(twin.attrs["years"])
     sites = world_demo.demo_site_observations(int(twin.attrs["seed"]), n_sites=n_sites, years=years,
@@ -276,6 +287,8 @@ def tower_observations(twin: xr.Dataset, *, n_sites: int = 200, seed: int = 2022
     truth = take("GPP_true")
     b = np.exp(site_bias * rng.standard_normal(n) - site_bias**2 / 2)
     obs = np.clip(truth * b[:, None] * (1.0 + noise * rng.standard_normal(truth.shape)), 0.0, None)
+    fpar_obs = (observe_fpar(take("FPAR"), rng.standard_normal(truth.shape), rng.standard_normal(truth.shape))
+                if redraw_fpar else take("FPAR_obs"))
     months = pd.DatetimeIndex(twin["time"].values)
     lat = twin["lat"].values[i]
     sm = season_month(months.month.to_numpy()[None, :], lat[:, None])
@@ -284,7 +297,7 @@ def tower_observations(twin: xr.Dataset, *, n_sites: int = 200, seed: int = 2022
     return xr.Dataset(
         {"GPP_obs": (dims, obs, {"units": "gC m-2 d-1", "long_name": "tower GPP (noisy)"}),
          "GPP_true": (dims, truth, {"units": "gC m-2 d-1"}),
-         "FPAR_obs": (dims, take("FPAR_obs"), {"units": "1"}), "PAR": (dims, take("PAR"), {"units": "MJ m-2 d-1"}),
+         "FPAR_obs": (dims, fpar_obs, {"units": "1"}), "FPAR": (dims, take("FPAR"), {"units": "1"}), "PAR": (dims, take("PAR"), {"units": "MJ m-2 d-1"}),
          "TMIN": (dims, take("TMIN"), {"units": "degC"}), "VPD": (dims, take("VPD"), {"units": "hPa"}),
          "EMAX_true": (dims, take("EMAX_true"), {"units": "gC MJ-1"})},
         coords={"site": np.asarray(sites["site"].values)[keep], "time": months, "lat": ("site", lat),
