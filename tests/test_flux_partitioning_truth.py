@@ -10,10 +10,9 @@ import warnings
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from landcarbon.flux.daytime import partition_dt
-from landcarbon.flux.demo import demo_site
+from landcarbon.flux.demo import demo_site_gapfilled
 from landcarbon.flux.dtrh import partition_dtrh
 from landcarbon.flux.metrics import truth_errors
 from landcarbon.flux.nighttime import partition_nt
@@ -23,14 +22,8 @@ pytestmark = pytest.mark.slow
 SEEDS = (1, 2, 3)
 
 
-def clean_demo(seed: int, scenario: str) -> xr.Dataset:
-    ds = demo_site(seed, scenario, year=1998, gaps=False, ustar_bias=False, driver_gap_fraction=0.0)
-    ds["NEE_f"] = ds["NEE"]
-    ds["NEE_fqc"] = ("time", np.zeros(ds.sizes["time"], np.int8), {"units": "1"})
-    t = ds.NEE_true.values
-    sd = np.where(t < 0, 0.7 + 0.15 * np.abs(t), 0.5 + 0.2 * np.abs(t))  # the generator's noise SD
-    ds["NEE_fsd"] = ("time", sd, {"units": "umol m-2 s-1"})
-    return ds
+def clean_demo(seed: int, scenario: str):
+    return demo_site_gapfilled(seed, scenario, year=1998)
 
 
 @pytest.fixture(scope="module")

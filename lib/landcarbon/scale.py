@@ -34,7 +34,7 @@ import xarray as xr
 
 from .errors import ConfigError, DataError, located
 
-__all__ = ["active_client", "cluster_facts", "worker_memory_bytes", "chunk_rows", "grid_chunks", "open_lazy",
+__all__ = ["map_in_order", "active_client", "cluster_facts", "worker_memory_bytes", "chunk_rows", "grid_chunks", "open_lazy",
            "write_zarr", "persist", "is_lazy", "DEFAULT_CHUNK_FRACTION"]
 
 #: Share of one worker thread's memory that one chunk (with the kernel's work arrays) may use.
@@ -223,3 +223,40 @@ def write_zarr(ds: xr.Dataset, path: str | Path, *, chunks: dict | None = None) 
         shutil.rmtree(tmp, ignore_errors=True)  # after an exchange this is the previous store
         shutil.rmtree(old, ignore_errors=True)
     return path
+
+
+def map_in_order(fn, args: list, *, n_jobs: int = 1, backend: str = "process", desc: str = "", progress: bool = False,
+                 use_cluster: bool = False) -> list:
+    """``[fn(a) for a in args]`` with a ``tqdm`` bar, run on the active ``dask.distributed`` client (one task per
+    item, when ``use_cluster``), in a process or thread pool of ``n_jobs`` workers, or in this process
+    (``n_jobs`` = 1). Results come back in the order of ``args``; ``fn`` must be picklable for processes
+    and the cluster."""
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+
+    from tqdm.auto import tqdm
+
+    if backend not in ("process", "thread"):
+        raise ConfigError(located(f"backend={backend!r}", where="map_in_order", fix="use 'process' or 'thread'"))
+    out: list = [None] * len(args)
+    client = active_client() if use_cluster else None
+    with tqdm(total=len(args), desc=desc, disable=not progress) as bar:
+        if client is not None:
+            from distributed import as_completed as completed_on_cluster
+
+            futs = client.map(fn, args, pure=False)
+            where = {f.key: i for i, f in enumerate(futs)}
+            for f, res in completed_on_cluster(futs, with_results=True):
+                out[where[f.key]] = res
+                bar.update(1)
+        elif n_jobs <= 1:
+            for i, a in enumerate(args):
+                out[i] = fn(a)
+                bar.update(1)
+        else:
+            pool_cls = ProcessPoolExecutor if backend == "process" else ThreadPoolExecutor
+            with pool_cls(max_workers=n_jobs) as pool:
+                futs = {pool.submit(fn, a): i for i, a in enumerate(args)}
+                for f in as_completed(futs):
+                    out[futs[f]] = f.result()
+                    bar.update(1)
+    return out

@@ -9,9 +9,9 @@ Sign convention of all fluxes: NEE > 0 is release; NEE = RECO − GPP [umol CO2 
 from __future__ import annotations
 
 import time as _time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import xarray as xr
 
@@ -172,25 +172,8 @@ def partition_many(items: Iterable, methods: Sequence[str] = ("NT", "DT", "DT-RH
     list of SiteYearResult in the order of ``items``; a failing site-year carries ``error`` instead
     of raising, so one bad file does not stop the batch.
     """
-    if progress:
-        from tqdm.auto import tqdm
-    else:
-        from tqdm import tqdm
+    from ..scale import map_in_order
 
     items = list(items)
     args = [(it, tuple(methods), data_source, seed, n_boot, keep_dataset, method_kwargs, ustar) for it in items]
-    out: list = [None] * len(items)
-    bar = tqdm(total=len(items), desc="site-years", disable=not progress)
-    if n_jobs <= 1:
-        for i, a in enumerate(args):
-            out[i] = _worker(a)
-            bar.update(1)
-    else:
-        pool_cls = ProcessPoolExecutor if backend == "process" else ThreadPoolExecutor
-        with pool_cls(max_workers=n_jobs) as pool:
-            futs = {pool.submit(_worker, a): i for i, a in enumerate(args)}
-            for f in as_completed(futs):
-                out[futs[f]] = f.result()
-                bar.update(1)
-    bar.close()
-    return out
+    return map_in_order(_worker, args, n_jobs=n_jobs, backend=backend, desc="site-years", progress=progress)

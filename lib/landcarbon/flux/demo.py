@@ -75,7 +75,7 @@ from .lightresponse import VPD0_HPA, rectangular_hyperbola, vpd_limitation
 from .respiration import T0_DEGC, TREF_DEGC, day_night_ratio, lloyd_taylor
 from .solar import potential_radiation
 
-__all__ = ["demo_site", "demo_tower", "SCENARIOS", "rh_modifier_truth"]
+__all__ = ["demo_site", "demo_site_gapfilled", "demo_tower", "measurement_sd", "SCENARIOS", "rh_modifier_truth"]
 
 SCENARIOS = {
     "S0": "symmetric day/night temperature sensitivity (E0 = 150 K, air temperature)",
@@ -103,6 +103,14 @@ def rh_modifier_truth(rh, k_rh=None, rh_ref=None):
     k_rh = S3_K_RH if k_rh is None else k_rh
     rh_ref = S3_RH_REF if rh_ref is None else rh_ref
     return rh_exponential(np.minimum(np.asarray(rh, dtype=float), rh_ref), k_rh, rhref=rh_ref)
+
+
+def measurement_sd(nee_true):
+    """Standard deviation of the twin's random NEE error [µmol m⁻² s⁻¹]: 0.7 + 0.15 |NEE| for uptake, 0.5 + 0.2 |NEE|
+    for release (Laplace draws; error growing linearly with the flux, Richardson et al. 2006, Agric. For.
+    Meteorol. 136:1; our coefficients)."""
+    nee_true = np.asarray(nee_true, dtype=float)
+    return np.where(nee_true < 0, 0.7 + 0.15 * np.abs(nee_true), 0.5 + 0.2 * np.abs(nee_true))
 
 
 def _ar1(rng, n, phi, sd):
@@ -202,7 +210,6 @@ def demo_site(
 
     # ---------------- weather (daily states) ----------------
     season = -np.cos(2 * np.pi * (doy_d - 20) / n_days)  # -1 mid-Jan .. +1 mid-Jul
-    season_s = -np.cos(2 * np.pi * (dayf - 20) / n_days)
     # wet/dry Markov chain
     wet = np.zeros(n_days, dtype=bool)
     u = rng_w.random(n_days)
@@ -301,8 +308,7 @@ def demo_site(
         nee = np.where(low, nee * (0.3 + 0.7 * ustar / ustar_threshold), nee)
     lap = rng_n.laplace(0.0, 1.0, n)  # unit-scale draws, scaled below (same draws for all scenarios)
     if noise:
-        sd = np.where(nee_true < 0, 0.7 + 0.15 * np.abs(nee_true), 0.5 + 0.2 * np.abs(nee_true))
-        nee = nee + lap * sd / np.sqrt(2.0)
+        nee = nee + lap * measurement_sd(nee_true) / np.sqrt(2.0)
     gap = np.zeros(n, dtype=bool)
     if gaps and gap_fraction > 0:
         # two long gaps of 3-12 days (instrument failure)
@@ -352,6 +358,16 @@ def demo_site(
         ds[v].attrs["long_name"] = {"GPP_true": "true gross primary production (>= 0)",
                                     "RECO_true": "true ecosystem respiration (>= 0)",
                                     "NEE_true": "true NEE = RECO_true - GPP_true (positive = release)"}[v]
+    return ds
+
+
+def demo_site_gapfilled(seed: int, scenario: str = "S1", year: int = 1998) -> xr.Dataset:
+    """The twin as a perfectly gap-filled record, to score partitioning alone: no gaps, no u* bias, complete
+    drivers; NEE_f = NEE, NEE_fqc = 0 and NEE_fsd = :func:`measurement_sd` of the true NEE."""
+    ds = demo_site(seed, scenario, year=year, gaps=False, ustar_bias=False, driver_gap_fraction=0.0)
+    ds["NEE_f"] = ds["NEE"]
+    ds["NEE_fqc"] = ("time", np.zeros(ds.sizes["time"], np.int8), {"units": "1"})
+    ds["NEE_fsd"] = ("time", measurement_sd(ds["NEE_true"].values), {"units": "umol m-2 s-1"})
     return ds
 
 

@@ -28,8 +28,7 @@ temperate ≤ 17 °C < tropical), computed from each tower's own air temperature
 from __future__ import annotations
 
 import time as _time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -298,40 +297,14 @@ def run_towers(site_years: pd.DataFrame | Sequence[tuple[str, int]], *, n_jobs: 
     Returns one row per site-year (see :func:`process_tower_site_year`) in the input order, with the
     site classes of :func:`site_classes` joined; failing site-years carry ``error`` instead of raising.
     """
-    if progress:
-        from tqdm.auto import tqdm
-    else:
-        from tqdm import tqdm
+    from ..scale import map_in_order
 
     if n_jobs < 1 or n_jobs > 2:
         raise ConfigError(located(f"n_jobs={n_jobs}", where="run_towers", fix="use 1 or 2 workers (shared machine)"))
     items = (list(site_years[["site", "year"]].itertuples(index=False, name=None))
              if isinstance(site_years, pd.DataFrame) else [tuple(x) for x in site_years])
     args = [(s, int(y), data_source, seed, n_boot) for s, y in items]
-    out: list = [None] * len(args)
-    bar = tqdm(total=len(args), desc="tower site-years", disable=not progress)
-    from ..scale import active_client
-
-    client = active_client()
-    if client is not None:
-        from distributed import as_completed as completed_on_cluster
-
-        futs = client.map(_worker, args, pure=False)
-        where = {f.key: i for i, f in enumerate(futs)}
-        for f, res in completed_on_cluster(futs, with_results=True):
-            out[where[f.key]] = res
-            bar.update(1)
-    elif n_jobs == 1:
-        for i, a in enumerate(args):
-            out[i] = _worker(a)
-            bar.update(1)
-    else:
-        with ProcessPoolExecutor(max_workers=n_jobs) as pool:
-            futs = {pool.submit(_worker, a): i for i, a in enumerate(args)}
-            for f in as_completed(futs):
-                out[futs[f]] = f.result()
-                bar.update(1)
-    bar.close()
+    out = map_in_order(_worker, args, n_jobs=n_jobs, desc="tower site-years", progress=progress, use_cluster=True)
     tab = pd.DataFrame(out)
     tab["error"] = tab["error"].where(tab["error"].apply(lambda e: isinstance(e, str)), None)
     cls = site_classes(sorted(tab.site.unique()))
