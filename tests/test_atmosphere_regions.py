@@ -2,13 +2,14 @@
 TransCom-3 reference map (CarbonTracker regions.nc) when present, and the cut-line fallback against it."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from landcarbon.atmosphere import regions as R
+from landcarbon.atmosphere import china as C, regions as R
 from landcarbon.errors import DataError
 from landcarbon.units import grid_cell_area_m2
 
@@ -28,16 +29,79 @@ def test_china_fractional_mask_area():
     """The fractional mask integrates to the outline's geodesic area (0.1 %); against the official 9.6 million
     km2 it is 2.0 % short: Natural Earth's de facto 1:110m outline excludes Taiwan (0.034 million km2) and the
     areas outside China's de facto control that the official figure counts, and the 1:110m simplification
-    loses some area. The issue's 1 % target is NOT met with this outline; the bound below documents the gap."""
-    f = R.china_fraction(1.0)
+    loses some area. The 1 % target needs China's official boundary (manifest entry china-boundary-official,
+    see test_official_china_outline_area); the bound below documents the gap of the shipped outline."""
+    f = R.china_fraction(1.0, outline="natural-earth")
     area_km2 = float((f.values * _cell_area()).sum()) / 1e6
     outline = R.read_china_outline([R._data_file(R.CHINA_OUTLINE_FILE)])
     geodesic = float(outline["area_km2"].values[list(outline["name"].values).index("China")])
     assert area_km2 == pytest.approx(geodesic, rel=1e-3)
     assert -0.025 < area_km2 / CHINA_OFFICIAL_KM2 - 1 < -0.015
-    with_tw = float((R.china_fraction(1.0, include_taiwan=True).values * _cell_area()).sum()) / 1e6
+    with_tw = float((R.china_fraction(1.0, include_taiwan=True, outline="natural-earth").values * _cell_area()).sum()) / 1e6
     assert with_tw - area_km2 == pytest.approx(34_300, rel=0.1)
     assert 0.0 <= f.values.min() and f.values.max() <= 1.0 and 0 < np.mean((f.values > 0) & (f.values < 1))
+
+
+def _official_file(root: Path, features: list) -> Path:
+    p = root / "China" / "china_boundary.geojson"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    return p
+
+
+def _natural_earth_features(rename=True):
+    doc = json.loads(R._data_file(R.CHINA_OUTLINE_FILE).read_text(encoding="utf-8"))
+    # a vendor file names its features its own way (here: a Chinese name property, no 'name')
+    return [{"type": "Feature", "properties": {"NAME_ZH": "中国"} if rename else f["properties"], "geometry": f["geometry"]}
+            for f in doc["features"]]
+
+
+def test_official_outline_is_used_when_present(tmp_path, monkeypatch):
+    """A GeoJSON at <LANDCARBON_DATA_PATH>/China/china_boundary.geojson replaces Natural Earth in every mask
+    ('auto'); here a format-faithful file holding mainland China and Taiwan as two unnamed features."""
+    monkeypatch.setenv("LANDCARBON_DATA_PATH", str(tmp_path))
+    assert C.official_china_outline_path() is None
+    ne = float((C.china_fraction(1.0).values * _cell_area()).sum())
+    path = _official_file(tmp_path, _natural_earth_features())
+    assert C.official_china_outline_path() == path
+    f = C.china_fraction(1.0)
+    both = float((C.china_fraction(1.0, include_taiwan=True, outline="natural-earth").values * _cell_area()).sum())
+    assert float((f.values * _cell_area()).sum()) == pytest.approx(both, rel=1e-9)
+    assert float((f.values * _cell_area()).sum()) > ne * 1.003
+    assert str(path.resolve()) in f.attrs["provenance"]
+    assert str(path.resolve()) in R.china_mask(1.0).attrs["provenance"]
+    table = C.read_china_outline([path])
+    assert list(table["name"].values) == ["feature 0", "feature 1"] and table["area_km2"].sum() > 9e6
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("projected", "EPSG:4326"), ("not json", "cannot read the outline"), ("points only", "no polygons")])
+def test_outline_file_errors_name_the_file_and_the_fix(tmp_path, bad, message):
+    feats = _natural_earth_features()
+    if bad == "projected":                      # an Albers-like metre grid instead of degrees
+        for f in feats:
+            f["geometry"]["coordinates"] = np.multiply(f["geometry"]["coordinates"][0], 1e5).tolist() \
+                if f["geometry"]["type"] == "Polygon" else [np.multiply(c, 1e5).tolist() for c in f["geometry"]["coordinates"]]
+        path = _official_file(tmp_path, feats)
+    elif bad == "not json":
+        path = tmp_path / "china.geojson"
+        path.write_text("<html>login required</html>")
+    else:
+        path = _official_file(tmp_path, [{"type": "Feature", "properties": {}, "geometry": {"type": "Point",
+                                                                                       "coordinates": [116.4, 39.9]}}])
+    with pytest.raises(DataError, match=message) as err:
+        C.china_outline(outline=path)
+    assert str(path) in str(err.value)
+
+
+def test_official_china_outline_area():
+    """With China's official boundary on LANDCARBON_DATA_PATH (manifest china-boundary-official), the mask's
+    area is within 1 % of the official 9.6 million km2."""
+    path = C.official_china_outline_path()
+    if path is None:
+        pytest.skip("China's official boundary is not on LANDCARBON_DATA_PATH (see the manifest's china-boundary-official)")
+    area = float((C.china_fraction(1.0, outline=path).values * _cell_area()).sum())
+    assert area / 1e6 == pytest.approx(CHINA_OFFICIAL_KM2, rel=0.01)
 
 
 def test_china_cell_mask_follows_the_fractions():

@@ -40,10 +40,7 @@ __all__ = [
     "nested_regions",
     "region_grid",
     "china_mask",
-    "china_fraction",
-    "china_outline",
     "read_transcom_map",
-    "read_china_outline",
     "transcom_map",
     "TRANSCOM_MAP_ID",
     "DEFAULT_NESTED_FILE",
@@ -351,74 +348,6 @@ def _transcom_ids(res: float = 1.0) -> np.ndarray:
     return _transcom_cutlines(res)
 
 
-# ------------------------------------------------------------------ China outline (Natural Earth)
-CHINA_OUTLINE_FILE = "china_ne110m.geojson"
-
-
-def china_outline(*, include_taiwan: bool = False):
-    """China as a shapely geometry from Natural Earth 1:110m (``tools/make_china_outline.py``).
-
-    Mainland China with Hainan along Natural Earth's de facto boundaries (Aksai Chin inside, Arunachal
-    Pradesh outside); Taiwan, a separate Natural Earth country, only with ``include_taiwan``.
-    """
-    import shapely
-    from shapely.geometry import shape
-
-    doc = json.loads(_data_file(CHINA_OUTLINE_FILE).read_text(encoding="utf-8"))
-    geoms = [shape(f["geometry"]) for f in doc["features"]
-             if f["properties"]["name"] == "China" or (include_taiwan and f["properties"]["name"] == "Taiwan")]
-    return shapely.union_all(geoms)
-
-
-def read_china_outline(paths) -> xr.Dataset:
-    """Manifest loader of ``china_ne110m.geojson``: per feature its name, what it includes, the geodesic
-    area [km2] (WGS84, pyproj) and the geometry as WKT."""
-    from pyproj import Geod
-    from shapely.geometry import shape
-
-    p = Path(paths[0] if isinstance(paths, (list, tuple)) else paths)
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-        feats = doc["features"]
-    except (OSError, ValueError, KeyError) as exc:
-        raise DataError(located(f"cannot read the outline ({exc})", where=str(p),
-                                fix="regenerate it with tools/make_china_outline.py")) from exc
-    geod = Geod(ellps="WGS84")
-    geoms = [shape(f["geometry"]) for f in feats]
-    return xr.Dataset({"name": ("feature", [f["properties"]["name"] for f in feats]),
-                       "includes": ("feature", [f["properties"].get("includes", "") for f in feats]),
-                       "area_km2": ("feature", [abs(geod.geometry_area_perimeter(g)[0]) / 1e6 for g in geoms],
-                                    {"units": "km2"}),
-                       "wkt": ("feature", [g.wkt for g in geoms])}, attrs={"source": doc.get("source", "")})
-
-
-@lru_cache(maxsize=4)
-def _china_fraction(res: float, include_taiwan: bool) -> np.ndarray:
-    import warnings
-
-    with warnings.catch_warnings():        # regionmask -> pooch -> tqdm.auto warns about ipywidgets in kernels
-        warnings.simplefilter("ignore")
-        import regionmask
-
-    lat, lon = region_grid(res)
-    reg = regionmask.Regions([china_outline(include_taiwan=include_taiwan)], numbers=[0], names=["China"],
-                             abbrevs=["CN"], name="china")
-    frac = reg.mask_3D_frac_approx(lon, lat)
-    return np.nan_to_num(frac.isel(region=0).transpose("lat", "lon").values.astype(float), nan=0.0)
-
-
-def china_fraction(res: float = 1.0, *, include_taiwan: bool = False) -> xr.DataArray:
-    """Area fraction (0..1) of each ``res``-degree cell inside China (regionmask ``mask_3D_frac_approx``).
-
-    Fractional, area-weighted mask of the Natural Earth outline (:func:`china_outline`); sum(fraction *
-    cell area) is China's area on that grid.
-    """
-    lat, lon = region_grid(res)
-    return xr.DataArray(_china_fraction(float(res), bool(include_taiwan)), coords={"lat": lat, "lon": lon},
-                        dims=("lat", "lon"), name="china_fraction",
-                        attrs={"units": "1", "provenance": "Natural Earth 1:110m (de facto boundaries) via regionmask"})
-
-
 def _load_nested_file(path) -> dict:
     p = Path(path) if path is not None else _data_file(DEFAULT_NESTED_FILE)
     try:
@@ -448,8 +377,9 @@ def _inside(polys, LO, LA) -> np.ndarray:
 
 
 def china_mask(res: float = 1.0, path=None) -> xr.DataArray:
-    """Boolean mask of China's land cells: at least half of the cell inside the Natural Earth outline
-    (:func:`china_fraction`) and land by the land mask; with ``path``, the ``china_outline`` polygon of that
+    """Boolean mask of China's land cells: at least half of the cell inside the outline of
+    :func:`china_fraction` (China's official boundary when its manifest file is on this machine, else
+    Natural Earth) and land by the land mask; with ``path``, the ``china_outline`` polygon of that
     region file instead (the hand-drawn outline of earlier versions)."""
     lat, lon = region_grid(res)
     land = _land_mask(lat, lon)
@@ -459,8 +389,12 @@ def china_mask(res: float = 1.0, path=None) -> xr.DataArray:
         m = _inside(doc["china_outline"], LO, LA) & land
         prov = doc.get("provenance", "")
     else:
-        m = (china_fraction(res).values >= 0.5) & land
-        prov = "Natural Earth 1:110m China (de facto boundaries, without Taiwan), cells >= 50 % inside"
+        from .china import china_fraction
+
+        frac = china_fraction(res)
+        m = (frac.values >= 0.5) & land
+        prov = (frac.attrs["provenance"].replace(" via regionmask", "") +
+                (" (without Taiwan)" if "Natural Earth" in frac.attrs["provenance"] else "") + ", cells >= 50 % inside")
     return xr.DataArray(m, coords={"lat": lat, "lon": lon}, dims=("lat", "lon"), name="china",
                         attrs={"provenance": prov})
 
@@ -564,3 +498,16 @@ def nested_regions(path=None, res: float = 1.0) -> RegionSystem:
     ida = xr.DataArray(ids, coords={"lat": lat, "lon": lon}, dims=("lat", "lon"), name="region")
     return RegionSystem("nested43", codes, names, kind, np.array(parent), np.array(china), ida,
                         provenance=doc.get("provenance", ""), meta={"file": doc["_path"]})
+
+
+_MOVED_TO_CHINA = ("CHINA_OUTLINE_FILE", "CHINA_OFFICIAL_ID", "official_china_outline_path", "china_outline",
+                   "read_china_outline", "china_fraction")
+
+
+def __getattr__(name):
+    """The China outline functions live in :mod:`landcarbon.atmosphere.china`; the old names stay importable."""
+    if name in _MOVED_TO_CHINA:
+        from . import china
+
+        return getattr(china, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
