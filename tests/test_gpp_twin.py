@@ -161,6 +161,10 @@ def test_ratio_estimator_is_unbiased_across_tower_networks():
     assert float(t.loc[("all", "least_squares"), "mean_error"]) < float(t.loc[("all", "ratio"), "mean_error"]) - 0.003
     assert float(t.loc[("all", "ratio"), "within_5pct"]) >= 0.93
     assert float(t.loc[("all", "ratio"), "within_5pct"]) > float(t.loc[("all", "least_squares"), "within_5pct"])
+    wide = A.realisations_table(tab)
+    assert list(wide["class"])[-1] == "all" and len(wide) == tab["class"].nunique()
+    assert wide.set_index("class").loc["all", "mean_error_ratio"] == pytest.approx(
+        100 * float(t.loc[("all", "ratio"), "mean_error"]), abs=0.051)
     text = A.realisations_markdown(tab)
     assert "no bias larger than 1 % in any class" in text and "Over 8 independent networks" in text
 

@@ -20,7 +20,7 @@ from .. import units
 from ..errors import DataError, located
 from . import demo, emax_fit, lue, sif
 
-__all__ = ["EmaxExperiment", "emax_experiment", "emax_realisations", "realisations_markdown", "lue_gpp_grid", "sif_gpp_grid", "sif_experiment", "fesc_recovery",
+__all__ = ["EmaxExperiment", "emax_experiment", "emax_realisations", "realisations_table", "realisations_markdown", "lue_gpp_grid", "sif_gpp_grid", "sif_experiment", "fesc_recovery",
            "annual_gpp", "region_totals", "apparent_lue_table", "indicators", "SCENARIOS", "PUBLISHED_CHINA_GPP",
            "data_requirements", "findings_markdown"]
 
@@ -121,6 +121,17 @@ def emax_realisations(twin: xr.Dataset, *, n_networks: int = 8, n_sites: int = 2
                           "within_5pct": allg.agg(lambda r: float(np.mean(np.abs(r) <= 0.05))).values,
                           "n": allg.size().values})
     return pd.concat([out, total], ignore_index=True).assign(networks=int(n_networks))
+
+
+def realisations_table(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`emax_realisations` for the reader: one row per class (and "all"), the two estimators side by
+    side — mean error [%], spread [%], share within ±5 % [%] — and the class-months per network."""
+    w = table.pivot(index="class", columns="estimator", values=["mean_error", "sd_error", "within_5pct"])
+    out = pd.DataFrame({f"{k}_{e}": 100 * w[(k, e)] for k in ("mean_error", "sd_error", "within_5pct")
+                        for e in ("ratio", "least_squares")})
+    out["n"] = table[table["estimator"] == "ratio"].set_index("class")["n"] // table["networks"].iloc[0]
+    order = [c for c in out.index if c != "all"] + ["all"]
+    return out.loc[order].round(1).reset_index()
 
 
 def realisations_markdown(table: pd.DataFrame) -> str:
