@@ -374,11 +374,14 @@ def test_plumbing_cells_hidden_and_long_tables_folded(project_root):
          "outputs": [{"output_type": "execute_result", "data": {"text/html": "<table><tr><td>1</td></tr></table>"}}]},
         {"cell_type": "code", "metadata": {"tags": ["remove-output"]}, "source": "t2",
          "outputs": [{"output_type": "execute_result", "data": {"text/html": f"<table>{rows}</table>"}}]},
+        {"cell_type": "code", "metadata": {}, "source": "table and its paragraph",   # folding would hide the prose
+         "outputs": [{"output_type": "display_data", "data": {"text/html": f"<table>{rows}</table>"}},
+                     {"output_type": "display_data", "data": {"text/markdown": "Over 56 class-months ..."}}]},
     ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     out = json.loads(tw._present_notebook(json.dumps(nb)))
     tags = [c["metadata"].get("tags", []) for c in out["cells"]]
     assert tags == [["parameters", "remove-cell"], ["injected-parameters", "remove-cell"], ["hide-output"], [],
-                    ["remove-output"]]
+                    ["remove-output"], []]
     untouched = json.dumps({"cells": [nb["cells"][3]], "metadata": {}})
     assert tw._present_notebook(untouched) == untouched
 

@@ -8,7 +8,8 @@ wrote them (their hashes enter the pipeline's cache); these changes happen while
   reader rerunning the notebook still finds both cells in it. Chapters hide their other plumbing
   cells (imports, bookkeeping) with the usual tags ``remove-input`` / ``remove-cell``.
 * **Long tables folded.** A cell whose output is an HTML table of more than ``LONG_TABLE_ROWS`` rows
-  gets ``hide-output``: the page shows a "Show code cell output" toggle instead of a screen of rows.
+  gets ``hide-output``: the page shows a "Show code cell output" toggle instead of a screen of rows —
+  unless the cell also shows prose (Markdown or printed text), which the fold would hide with it.
 * **Solutions left out** when the build runs with ``LANDCARBON_SOLUTIONS=0`` (``landcarbon report
   --no-solutions``): every element of class ``solution`` — and every admonition titled "Solution…" —
   is removed from the document before it is written, so neither the pages nor the search index
@@ -35,6 +36,12 @@ def _html_rows(output: dict) -> int:
     return text.count("<tr") if "<table" in text else 0
 
 
+def _is_prose(output: dict) -> bool:
+    """Text a reader must see (Markdown, printed lines): folding the cell's output would hide it too."""
+    data = output.get("data") or {}
+    return "text/markdown" in data or (output.get("output_type") == "stream" and output.get("name") == "stdout")
+
+
 def _present_notebook(text: str) -> str:
     nb = json.loads(text)
     changed = False
@@ -43,7 +50,8 @@ def _present_notebook(text: str) -> str:
         tags = list(meta.get("tags", []))
         new = [_TAG_FOR[t] for t in tags if t in _TAG_FOR]
         if cell.get("cell_type") == "code" and not {"remove-cell", "remove-output", "hide-output"} & set(tags):
-            if any(_html_rows(o) > LONG_TABLE_ROWS + 1 for o in cell.get("outputs", [])):
+            outs = cell.get("outputs", [])
+            if any(_html_rows(o) > LONG_TABLE_ROWS + 1 for o in outs) and not any(_is_prose(o) for o in outs):
                 new.append("hide-output")
         new = [t for t in new if t not in tags]
         if new:
