@@ -617,7 +617,7 @@ def test_source_kind_names_computed_numbers(src, kind):
     ({"value": 119.4, "sigma": 6.5}, {"value": 115.5}, "passes"),
     ({"value": 0.172, "sigma": 0.010}, {"value": -0.059}, "off by 23.1σ, wrong sign"),
     ({"value": -0.22, "sigma": 0.19}, {"value": 0.33}, "off by 2.9σ, wrong sign"),
-    ({"value": 0.72, "sigma": None}, {"value": 0.74}, "error -3 %"),
+    ({"value": 0.72, "sigma": None}, {"value": 0.74}, "error \u22123 %"),
     ({"value": 1.0, "sigma": 0.1}, None, "—")])
 def test_method_test_verdict(ind, truth, text):
     from landcarbon.publish.report.front_page import method_test_verdict

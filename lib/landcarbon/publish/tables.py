@@ -19,8 +19,10 @@ def format_number(x, sig: int = 3, *, p_value: bool = False) -> str:
 
     Examples
     --------
+    Negative numbers carry a true minus sign (U+2212), as in print; a value that rounds to zero shows no sign.
+
     >>> format_number(1130.0), format_number(0.012345), format_number(123456.7), format_number(-0.5)
-    ('1130', '0.0123', '123,000', '-0.5')
+    ('1130', '0.0123', '123,000', '−0.5')
     >>> format_number(0.00001, p_value=True), format_number(float("nan")), format_number(2022)
     ('< 0.001', '—', '2022')
     """
@@ -29,7 +31,7 @@ def format_number(x, sig: int = 3, *, p_value: bool = False) -> str:
     if isinstance(x, bool) or not isinstance(x, (int, float)) and not hasattr(x, "__float__"):
         return str(x)
     if isinstance(x, int) or type(x).__name__.startswith(("int", "uint")):
-        return str(int(x))  # counts and years are exact: 2022 stays 2022
+        return _minus(str(int(x)))  # counts and years are exact: 2022 stays 2022
     v = float(x)
     if math.isnan(v):
         return "—"
@@ -42,14 +44,21 @@ def format_number(x, sig: int = 3, *, p_value: bool = False) -> str:
     mag = int(math.floor(math.log10(abs(v))))
     if mag >= sig - 1:  # integer part carries all significant figures
         r = round(v, -(mag - sig + 1)) if mag >= sig else round(v)
-        return f"{int(r):,}" if abs(r) >= 1e4 else f"{int(r)}"
+        return _minus(f"{int(r):,}" if abs(r) >= 1e4 else f"{int(r)}")
     if mag < -4:
-        return f"{v:.{sig - 1}e}"
+        return _minus(f"{v:.{sig - 1}e}")
     decimals = sig - 1 - mag
     s = f"{round(v, decimals):.{decimals}f}"
     if "." in s:
         s = s.rstrip("0").rstrip(".")
-    return s
+    return _minus(s)
+
+
+def _minus(text: str) -> str:
+    """Typographic minus for a leading sign (and an exponent's sign); "-0" becomes "0"."""
+    if text.lstrip("-") in ("0", "0.0"):
+        return "0"
+    return text.replace("-", "\u2212")
 
 
 def _header(label: str, units: str | None) -> str:

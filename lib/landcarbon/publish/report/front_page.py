@@ -290,7 +290,7 @@ def method_test_verdict(ind: dict, truth: dict | None) -> str:
         z = abs(v - t) / float(sd)
         text = "passes" if z <= 2 and not wrong_sign else f"off by {z:.1f}σ"
     elif t != 0:
-        text = f"error {100 * (v - t) / abs(t):+.0f} %"
+        text = f"error {100 * (v - t) / abs(t):+.0f} %".replace("-", "\u2212")
     else:
         return "—"
     return text + (", wrong sign" if wrong_sign else "")
