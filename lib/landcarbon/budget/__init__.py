@@ -36,8 +36,8 @@ from .identities import (bottomup_land_sink, net_ecosystem_production, pool_sum,
                          topdown_land_sink)
 from .io import (ALLOWED_UNITS, DATASET_ID, REQUIRED_COLUMNS, SOURCE_LABEL, get, read_budget_table,
                  read_inversion_land_sink, source_label)
-from .jiang2016 import (CLOSURE_RULE, TRADE_READING, TRADE_UNPLACED, indicators, land_sink_conventions,
-                        reproduce_jiang2016, reproduction_table)
+from .jiang2016 import (CLOSURE_RULE, QUANTITY_LABELS, TRADE_READING, TRADE_UNPLACED, indicators,
+                        land_sink_conventions, reproduce_jiang2016, reproduction_table, steps_table)
 from .plots import plot_closure_sensitivity, plot_lateral_flows, plot_topdown_bottomup
 from .sensitivity import closure_sensitivity, nep_sensitivity
 
@@ -46,7 +46,7 @@ __all__ = [
     "read_budget_table", "get", "pool_table", "pool_sum", "combine", "mean_of_estimates", "inverse_variance_mean",
     "monte_carlo_sum", "rcc_unseen", "topdown_land_sink", "bottomup_land_sink", "net_ecosystem_production",
     "implied_residual", "land_sink_conventions", "read_inversion_land_sink", "reproduce_jiang2016",
-    "reproduction_table", "indicators", "round_half_up", "CLOSURE_RULE", "TRADE_READING", "TRADE_UNPLACED",
+    "reproduction_table", "steps_table", "QUANTITY_LABELS", "indicators", "round_half_up", "CLOSURE_RULE", "TRADE_READING", "TRADE_UNPLACED",
     "closure_sensitivity", "nep_sensitivity", "plot_lateral_flows", "plot_topdown_bottomup",
     "plot_closure_sensitivity",
 ]

@@ -202,6 +202,25 @@ _RECAP = (("vegetation_pools", "vegetation (pools as transcribed)", 3), ("vegeta
           ("nep", "NEP", 2))
 
 
+#: Reader-facing names of the steps of :func:`reproduce_jiang2016` (keys of its result).
+QUANTITY_LABELS = {key: label for key, label, _ in _RECAP} | {
+    "trade_import": "net import of wood and food carbon (trade)",
+    "rcc_implied": "exported reduced carbon compounds (implied)",
+    "lateral_correction": "lateral correction (trade − exported RCC)",
+    "bottomup": "bottom-up land sink (published)", "bottomup_closure": "bottom-up land sink (closure σ)",
+    "nep_slide_residual": "fire + natural RCC (emission − deposition), implied",
+}
+
+
+def steps_table(rep: dict, keys, digits: int = 3):
+    """The steps ``keys`` of :func:`reproduce_jiang2016` as a reader's table: quantity (from
+    :data:`QUANTITY_LABELS`), value ± 1σ [PgC yr⁻¹, uptake > 0] and the convention used."""
+    import pandas as pd
+
+    return pd.DataFrame([{"quantity": QUANTITY_LABELS.get(k, k), "value": rep[k]["estimate"].format(digits),
+                          "convention": rep[k]["convention"]} for k in keys])
+
+
 def reproduction_table(rep: dict, input_rounding: float = 0.0015):
     """Published vs reproduced numbers with a verdict and the convention used.
 
