@@ -418,3 +418,12 @@ def test_front_page_sinks_combine_into_the_closure(rep):
     assert land.value == pytest.approx((w @ [td.value, bu.value]) / w.sum(), rel=1e-12)
     assert land.sigma == pytest.approx(w.sum() ** -0.5, rel=1e-12)
     assert ind["china_sink_topdown"].value == pytest.approx(0.45)  # before lateral fluxes
+
+
+def test_every_step_has_a_reader_facing_name(ds):
+    """Each step of the reproduction shows under words, never under its internal key."""
+    rep = B.reproduce_jiang2016(ds)
+    tab = B.steps_table(rep, list(rep))
+    assert set(rep) <= set(B.QUANTITY_LABELS)
+    assert not tab["quantity"].str.contains("_").any()
+    assert tab.loc[tab["quantity"] == "top-down land sink", "value"].iloc[0] == rep["topdown"]["estimate"].format(3)
