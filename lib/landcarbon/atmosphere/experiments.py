@@ -50,7 +50,7 @@ from .transport import PRESETS, TransportModel
 
 __all__ = ["TRUTH_TRANSPORT", "NOISE_LOG_SD", "NOISE_DOF", "ObsBlock", "OSSEDesign", "design_observations",
            "window_edges", "simulate_truth", "block_arrays", "design_response_functions", "aggregation_vectors",
-           "linear_osse", "rank_histogram", "SYSTEMS", "weekly_systems", "osse_table", "indicators",
+           "linear_osse", "rank_histogram", "SYSTEMS", "SYSTEM_LABELS", "weekly_systems", "osse_table", "indicators",
            "design_counts", "transport_mismatch", "kernel_comparison", "weekly_summary"]
 
 #: Transport of the truth in the transport-error OSSE (see the module docstring).
@@ -448,10 +448,17 @@ def weekly_systems(design, sim, *, systems=None, kind="transport-error", N: int 
     return pd.DataFrame(rows), out
 
 
+#: Reader-facing names of the observing systems (tables and figures).
+SYSTEM_LABELS = {"case1": "global stations", "case2": "+ CMA stations", "case3": "+ aircraft (in situ)",
+                 "GOSAT": "GOSAT", "OCO-2": "OCO-2", "GOSAT + in situ": "GOSAT + in situ",
+                 "OCO-2 + in situ": "OCO-2 + in situ"}
+
+
 def osse_table(table: pd.DataFrame, aggregate: str = "China", prior: str = "drawn") -> pd.DataFrame:
     """The chapter's OSSE table: one row per system, identical twin vs transport error side by side.
 
-    Columns: observations, posterior sigma, uncertainty reduction, and per truth kind the RMSE, bias,
+    Rows: the systems under their reader-facing names (:data:`SYSTEM_LABELS`). Columns: observations,
+    posterior sigma, uncertainty reduction, and per truth kind the RMSE, bias,
     coverage of the 1-sigma interval and mean chi^2 over the draws [PgC yr-1, sink convention].
     """
     t = table[(table["aggregate"] == aggregate) & (table["prior"] == prior)]
@@ -465,6 +472,7 @@ def osse_table(table: pd.DataFrame, aggregate: str = "China", prior: str = "draw
                      f"coverage ±1σ, {tag[kind]}", f"χ², {tag[kind]}"]
         parts.append(s)
     out = pd.concat(parts, axis=1).loc[list(dict.fromkeys(t["system"]))]
+    out.index = [SYSTEM_LABELS.get(s, s) for s in out.index]
     out.index.name = "observing system"
     return out
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..plotting import CHINA_EXTENT, METHOD_COLOURS, OKABE_ITO, map_axes, plot_map
+from .experiments import SYSTEM_LABELS
 
 __all__ = ["mark_demo", "plot_regions", "plot_sampling", "plot_osse_summary", "plot_consistency", "plot_weekly",
            "plot_kernels", "plot_records"]
 
-SYSTEM_LABELS = {"case1": "global stations", "case2": "+ CMA stations", "case3": "+ aircraft (in situ)",
-                 "GOSAT": "GOSAT", "OCO-2": "OCO-2", "GOSAT + in situ": "GOSAT + in situ",
-                 "OCO-2 + in situ": "OCO-2 + in situ"}
 
 
 def mark_demo(ax, text: str | None = None):
