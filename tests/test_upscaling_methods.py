@@ -132,3 +132,42 @@ def test_skill_in_study_units_is_monthly_totals():
     assert cv.test["rmse"] == pytest.approx(m["rmse"]) and cv.test["rmsle"] == pytest.approx(m["rmsle"])
     folds = pd.Series(cv.fold).groupby(t["site"].to_numpy()).nunique()
     assert (folds == 1).all()
+
+
+def test_most_of_the_spurious_trend_goes_with_the_precipitation_features(twin_2deg):
+    """The chapter's diagnosis of the wrong-sign trend (quick configuration): without the precipitation
+    features the upscaled trend moves at least half-way to the truth; the twin's rain rises while its soils dry."""
+    world, twin, annual = twin_2deg
+    forest = {"n_estimators": 20, "min_samples_leaf": 5, "n_jobs": 2}
+    table = up.site_feature_table(twin, targets=["RECO_NT"], qc_min=0.5)
+    grid = up.grid_features(world).compute()
+    full = ev.truth_summary(ev.global_series(annual["RECO_NT"], world.area).mean("member"))["trend"]
+    no_rain = ev.truth_summary(ev.trend_ablation(table, grid, world.area, "RECO_NT", n_members=3, seed=2022, **forest))["trend"]
+    truth = ev.truth_summary(ev.global_series(up.annual_sum(world.ER_true), world.area))["trend"]
+    assert full > 0 > truth                                   # the weakness being diagnosed
+    assert (full - no_rain) >= 0.5 * (full - truth), (full, no_rain, truth)
+    assert ev.relative_trend(ev.land_mean_annual(world.P, world.area)) > 0
+
+
+def test_land_mean_and_relative_trend_against_slow_versions():
+    from scipy.stats import theilslopes
+
+    rng = np.random.default_rng(3)
+    time = pd.date_range("2000-01-01", periods=36, freq="MS")
+    field = xr.DataArray(rng.uniform(1, 2, (36, 3, 4)), dims=("time", "lat", "lon"),
+                         coords={"time": time, "lat": [0.0, 1.0, 2.0], "lon": [0.0, 1.0, 2.0, 3.0]})
+    field[:, 0, 0] = np.nan                                   # an ocean cell
+    area = xr.DataArray(rng.uniform(1, 3, (3, 4)), dims=("lat", "lon"), coords={"lat": field.lat, "lon": field.lon})
+    got = ev.land_mean_annual(field, area)
+    w = np.where(np.isfinite(field.values[0]), area.values, 0.0)
+    monthly = np.nansum(field.values * w, axis=(1, 2)) / w.sum()
+    np.testing.assert_allclose(got.values, monthly.reshape(3, 12).mean(axis=1), rtol=1e-12)
+    s = xr.DataArray(100 + 0.5 * np.arange(30) + rng.normal(0, 0.1, 30), dims="year")
+    assert ev.relative_trend(s) == pytest.approx(100 * theilslopes(s.values, np.arange(30))[0] / s.values.mean(), rel=1e-9)
+
+
+def test_trend_diagnosis_is_worded_from_its_numbers():
+    yes = ev.trend_diagnosis_markdown(-0.06, 0.17, 0.01, 0.17, -0.27)
+    assert "most of the difference" in yes and "soils that dry despite the rain" in yes and "\u22120.060" in yes
+    no = ev.trend_diagnosis_markdown(-0.06, 0.17, 0.15, 0.0, 0.1)
+    assert "less than half" in no and "not the channel" in no

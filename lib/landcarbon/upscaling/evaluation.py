@@ -17,7 +17,8 @@ from ..units import G_PER_PG, per_day_to_per_month
 __all__ = ["cv_in_study_units", "skill_table", "zone_skill", "global_series", "method_table", "dtrh_correction",
            "tower_skill", "upscale_targets", "truth_summary", "chapter_indicators", "class_names",
            "REAL_ONLY_INDICATORS",
-           "nep_truth_experiment", "nep_holdout_bias", "TROPICAL_BAND_DEG"]
+           "nep_truth_experiment", "nep_holdout_bias", "TROPICAL_BAND_DEG", "PRECIP_FEATURES", "trend_ablation",
+           "relative_trend", "land_mean_annual", "trend_diagnosis_markdown"]
 
 #: latitude limit of the tropical band used for the NEP bias [degrees]
 TROPICAL_BAND_DEG = 23.5
@@ -236,6 +237,68 @@ def upscale_targets(table: pd.DataFrame, grid_features: xr.Dataset, targets, *, 
         if monthly:
             out[t + "_monthly"] = mon
     return out
+
+
+#: The precipitation features of :data:`landcarbon.upscaling.features.FEATURES` (dropped by :func:`trend_ablation`).
+PRECIP_FEATURES = ("P", "P_lag1", "P_3m", "P_anom")
+
+
+def trend_ablation(table: pd.DataFrame, grid_features: xr.Dataset, area: xr.DataArray, target: str = "RECO_NT", *,
+                   drop=PRECIP_FEATURES, n_members: int = 3, seed: int = 0, **forest_kw) -> xr.DataArray:
+    """Global annual series [PgC yr-1] (year) of the ensemble-mean forest fitted without the features ``drop``.
+
+    A diagnosis of a spurious upscaled trend (our formulation): a forest learns its relations *across*
+    towers, so a driver that differs between places and also drifts in time is read as if the drift
+    were a move to another place (space-for-time substitution). If dropping that driver removes most of
+    the upscaled trend, the trend came through it.
+    """
+    from .core import fit_ensemble, upscale
+    from .features import FEATURES
+
+    feats = [f for f in FEATURES if f not in set(drop)]
+    rows = table[np.isfinite(table[target])]
+    ens = fit_ensemble(rows, feats, target, n_members=n_members, seed=seed, **forest_kw)
+    _, annual = upscale(ens, grid_features)
+    return global_series(annual.mean("member") if "member" in annual.dims else annual, area)
+
+
+def land_mean_annual(monthly: xr.DataArray, area: xr.DataArray) -> xr.DataArray:
+    """Area-weighted mean over the land cells (finite values) of a monthly field, averaged per year (year)."""
+    w = area.where(monthly.isel(time=0).notnull(), 0.0).fillna(0.0)
+    return monthly.weighted(w).mean(("lat", "lon")).groupby("time.year").mean()
+
+
+def relative_trend(series: xr.DataArray) -> float:
+    """Theil–Sen slope of an annual series divided by its mean [% yr-1]."""
+    from ..trends import mk_test
+
+    v = np.asarray(series.values, dtype=float)
+    return float(100.0 * mk_test(v)["slope"] / v.mean())
+
+
+def trend_diagnosis_markdown(truth_trend: float, upscaled_trend: float, ablated_trend: float,
+                             precip_trend_pct: float, swc_trend_pct: float) -> str:
+    """The chapter's paragraph on where the upscaled trend comes from, worded from the numbers [PgC yr-2,
+    % yr-1]."""
+    share = 1.0 - (ablated_trend - truth_trend) / (upscaled_trend - truth_trend) if upscaled_trend != truth_trend else 0.0
+    verdict = ("most of the difference from the truth goes with the precipitation features" if share >= 0.5 else
+               "the precipitation features explain less than half of the difference from the truth")
+    if precip_trend_pct > 0 > swc_trend_pct and truth_trend < 0:
+        mechanism = ("Across towers, wetter places respire more, so a forest that sees rising rain predicts rising "
+                     "respiration; the truth's decline comes from soils that dry despite the rain, a driver the "
+                     "forests are not given. Space-for-time substitution of this kind is one way an upscaled "
+                     "product gets a trend its towers never measured.")
+    else:
+        mechanism = "Rain and soil water do not drift apart here, so this is not the channel of the trend error."
+
+    def sg(x, nd=3):
+        return f"{x:+.{nd}f}".replace("-", "\u2212")
+
+    return (f"**Where the upscaled trend comes from.** The same forests without the precipitation features "
+            f"give a trend of {sg(ablated_trend)} PgC yr⁻² instead of {sg(upscaled_trend)} (truth "
+            f"{sg(truth_trend)}): {verdict} ({100 * share:.0f} %). In the twin, precipitation changes by "
+            f"{sg(precip_trend_pct, 2)} % yr⁻¹ while soil water changes by {sg(swc_trend_pct, 2)} % yr⁻¹ "
+            "(land mean). " + mechanism)
 
 
 def truth_summary(series: xr.DataArray) -> dict:
