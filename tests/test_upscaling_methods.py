@@ -171,3 +171,5 @@ def test_trend_diagnosis_is_worded_from_its_numbers():
     assert "most of the difference" in yes and "soils that dry despite the rain" in yes and "\u22120.060" in yes
     no = ev.trend_diagnosis_markdown(-0.06, 0.17, 0.15, 0.0, 0.1)
     assert "less than half" in no and "not the channel" in no
+    part = ev.trend_diagnosis_markdown(-0.06, 0.19, 0.13, 0.17, -0.27)     # the full profile's numbers
+    assert "less than half" in part and "only part of the error" in part and "despite the rain" not in part

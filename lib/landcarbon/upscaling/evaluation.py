@@ -283,7 +283,10 @@ def trend_diagnosis_markdown(truth_trend: float, upscaled_trend: float, ablated_
     share = 1.0 - (ablated_trend - truth_trend) / (upscaled_trend - truth_trend) if upscaled_trend != truth_trend else 0.0
     verdict = ("most of the difference from the truth goes with the precipitation features" if share >= 0.5 else
                "the precipitation features explain less than half of the difference from the truth")
-    if precip_trend_pct > 0 > swc_trend_pct and truth_trend < 0:
+    if precip_trend_pct > 0 > swc_trend_pct and truth_trend < 0 and share < 0.5:
+        mechanism = ("Rain rises while the soils dry, but the precipitation features carry only part of the error "
+                     "in this configuration; the rest goes through features not tested here.")
+    elif precip_trend_pct > 0 > swc_trend_pct and truth_trend < 0:
         mechanism = ("Across towers, wetter places respire more, so a forest that sees rising rain predicts rising "
                      "respiration; the truth's decline comes from soils that dry despite the rain, a driver the "
                      "forests are not given. Space-for-time substitution of this kind is one way an upscaled "
